@@ -1,0 +1,9 @@
+//! Who is calling: password hashing, bearer tokens, and the extractors handlers use.
+
+mod extract;
+mod password;
+mod token;
+
+pub use extract::{AuthUser, MaybeAuthUser};
+pub use password::PasswordHasher;
+pub use token::{parse_bearer, Token, TokenHash};

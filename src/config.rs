@@ -1,0 +1,117 @@
+//! The one typed configuration: every flag also reads an environment variable, and `--help` on each
+//! subcommand documents both.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// postbase: users, sign-in and posts over JSON, in one binary.
+#[derive(Debug, Parser)]
+#[command(name = "postbase", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// `postbase` with no subcommand serves, so the serve flags are accepted here too.
+    #[command(flatten)]
+    pub serve: ServeConfig,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (the default when no subcommand is given).
+    Serve(ServeConfig),
+    /// Apply the database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Manage accounts from the shell.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account; the only way to make an admin.
+    Create(UserCreateArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UserCreateArgs {
+    /// The new account's username (3-32 characters of A-Z, a-z, 0-9, _ and -).
+    #[arg(long)]
+    pub username: String,
+    /// Read the password from standard input (its first line), so it never shows in `ps` or shell history.
+    #[arg(long, required = true)]
+    pub password_stdin: bool,
+    /// Optional email address.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Make the account an admin: admins may edit and delete any user or post.
+    #[arg(long)]
+    pub admin: bool,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Where the data lives: `sqlite://PATH` (created if missing).
+    #[arg(
+        long,
+        env = "POSTBASE_DATABASE_URL",
+        default_value = "sqlite://./postbase.db"
+    )]
+    pub database_url: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address to listen on; port 0 picks a free port (the bound address is logged as `listening on ...`).
+    #[arg(long, env = "POSTBASE_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Comma-separated origins allowed by CORS, matched exactly (e.g. `https://a.example,https://b.example`).
+    /// Unset: any origin, without credentials.
+    #[arg(long, env = "POSTBASE_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    /// How long a token from `POST /api/tokens` lives (e.g. `30d`, `12h`, `15m`).
+    #[arg(long, env = "POSTBASE_TOKEN_TTL", default_value = "30d", value_parser = humantime::parse_duration)]
+    pub token_ttl: Duration,
+
+    /// Log output format.
+    #[arg(long, env = "POSTBASE_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+
+    /// Largest request body accepted, in bytes; larger bodies get 413.
+    #[arg(long, env = "POSTBASE_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Time a request may take before it is answered 503, in any unit humantime understands.
+    #[arg(long, env = "POSTBASE_REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub request_timeout: Duration,
+
+    /// Time a client has to send a complete request head; slower connections are closed.
+    #[arg(long, env = "POSTBASE_HEADER_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub header_timeout: Duration,
+
+    /// Most client connections held open at once; further connections wait in the kernel's backlog.
+    #[arg(long, env = "POSTBASE_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
+}
+
+impl ServeConfig {
+    /// The configuration the tests and `Default` users start from: the documented defaults.
+    pub fn from_defaults() -> Self {
+        Cli::parse_from(["postbase"]).serve
+    }
+}

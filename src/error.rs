@@ -1,0 +1,181 @@
+//! `ApiError` is the only place a status code for an error is chosen. Every error leaves as
+//! `{"error": "<sentence>", "code": "<stable code>", "fields"?: {...}}` with `application/json`.
+//! Server faults are logged here and reach the client without their detail.
+
+use std::collections::BTreeMap;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A request the client must change: missing or invalid fields, bad query parameters.
+    #[error("{message}")]
+    BadRequest {
+        message: String,
+        code: &'static str,
+        fields: BTreeMap<String, String>,
+    },
+    #[error("Invalid token")]
+    InvalidToken,
+    #[error("Invalid username or password")]
+    InvalidCredentials,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0}")]
+    NotFound(&'static str),
+    #[error("Method not allowed")]
+    MethodNotAllowed,
+    #[error("{0}")]
+    Conflict(&'static str),
+    #[error("Precondition failed: the resource has changed since you read it")]
+    PreconditionFailed,
+    #[error("Request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("Request body must be JSON (Content-Type: application/json)")]
+    UnsupportedMediaType,
+    #[error("Service unavailable, try again shortly")]
+    Unavailable(String),
+    #[error("Internal server error")]
+    Internal(String),
+}
+
+/// Marks a response as a server fault, so the request-id middleware can add the id to its body.
+#[derive(Clone, Copy, Debug)]
+pub struct ServerFault;
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fields: Option<&'a BTreeMap<String, String>>,
+}
+
+impl ApiError {
+    /// A validation failure of one field: `{"error": message, "fields": {field: problem}}`.
+    pub fn invalid_field(field: &str, problem: &str) -> Self {
+        Self::BadRequest {
+            message: format!("Invalid {field}: {problem}"),
+            code: "validation_failed",
+            fields: BTreeMap::from([(field.to_owned(), problem.to_owned())]),
+        }
+    }
+
+    /// A required field that is absent: keeps the original's sentences ("Username required").
+    pub fn required(field: &str, message: &'static str) -> Self {
+        Self::BadRequest {
+            message: message.to_owned(),
+            code: "field_required",
+            fields: BTreeMap::from([(field.to_owned(), "is required".to_owned())]),
+        }
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::BadRequest {
+            message: message.into(),
+            code,
+            fields: BTreeMap::new(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::InvalidToken | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest { code, .. } => code,
+            Self::InvalidToken => "invalid_token",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::Conflict(_) => "conflict",
+            Self::PreconditionFailed => "precondition_failed",
+            Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::UsernameTaken => Self::Conflict("Username already taken"),
+            StoreError::Unavailable(detail) => Self::Unavailable(detail),
+            StoreError::Other(detail) => Self::Internal(detail),
+        }
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        Self::Internal(format!("{e:#}"))
+    }
+}
+
+/// Builds the JSON error response every error path shares (also used for the framework's own
+/// 404/405 and for panics, which never pass through `ApiError`'s callers).
+pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+    json_error(status, code, message, None)
+}
+
+fn json_error(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    fields: Option<&BTreeMap<String, String>>,
+) -> Response {
+    let body = serde_json::to_vec(&ErrorBody {
+        error: message,
+        code,
+        fields,
+    })
+    .unwrap_or_else(|_| br#"{"error":"Internal server error"}"#.to_vec());
+    let mut res = (status, body).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if status == StatusCode::UNAUTHORIZED {
+        res.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    if status.is_server_error() {
+        res.extensions_mut().insert(ServerFault);
+    }
+    res
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            Self::Internal(detail) => tracing::error!(error = %detail, "internal error"),
+            Self::Unavailable(detail) => tracing::warn!(error = %detail, "database unavailable"),
+            _ => {}
+        }
+        let fields = match &self {
+            Self::BadRequest { fields, .. } if !fields.is_empty() => Some(fields),
+            _ => None,
+        };
+        json_error(self.status(), self.code(), &self.to_string(), fields)
+    }
+}

@@ -1,0 +1,235 @@
+//! The layers every response passes through, outermost first:
+//! `observe` (request id, timeout, one log line, hygiene headers, request id in 5xx bodies),
+//! `cors`, `json_errors` (the framework's own 404/405/400 become JSON), then a panic catcher.
+
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use rand::Rng;
+use tracing::Instrument;
+
+use super::AppState;
+use crate::error::{error_response, ServerFault};
+
+pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// A client's request id is kept if it is short, visible ASCII; anything else is replaced.
+fn client_request_id(value: &HeaderValue) -> Option<String> {
+    let bytes = value.as_bytes();
+    let ok = !bytes.is_empty() && bytes.len() <= 128 && bytes.iter().all(|b| b.is_ascii_graphic());
+    ok.then(|| String::from_utf8_lossy(bytes).into_owned())
+}
+
+pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let id = req
+        .headers()
+        .get(&X_REQUEST_ID)
+        .and_then(client_request_id)
+        .unwrap_or_else(|| format!("{:032x}", rand::thread_rng().gen::<u128>()));
+    let method = req.method().clone();
+
+    let span = tracing::info_span!("request", request_id = %id);
+    let run = tokio::time::timeout(state.limits.request_timeout, next.run(req)).instrument(span);
+    let mut res = match run.await {
+        Ok(res) => res,
+        Err(_) => error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "The request took too long and was abandoned",
+        ),
+    };
+    if res.extensions().get::<ServerFault>().is_some() {
+        res = with_request_id(res, &id).await;
+    }
+
+    let headers = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        headers.insert(X_REQUEST_ID.clone(), v);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+
+    let route = res
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("<unmatched>", |m| m.as_str())
+        .to_owned();
+    let status = res.status().as_u16();
+    let latency_ms = format!("{:.3}", started.elapsed().as_secs_f64() * 1000.0);
+    if status >= 500 {
+        tracing::error!(%method, %route, status, %latency_ms, request_id = %id, "request");
+    } else {
+        tracing::info!(%method, %route, status, %latency_ms, request_id = %id, "request");
+    }
+    res
+}
+
+/// Copies the route template that matched (`/api/posts/{id}`) onto the response, where the outer
+/// layers, which run before routing, can read it for logs and metrics.
+pub async fn record_route(req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let mut res = next.run(req).await;
+    if let Some(route) = route {
+        res.extensions_mut().insert(route);
+    }
+    res
+}
+
+/// Adds `"request_id"` to a server fault's JSON body, so a user's bug report can be matched to the log.
+async fn with_request_id(res: Response, id: &str) -> Response {
+    let (mut parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let mut json: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&bytes).unwrap_or_default();
+    json.entry("error")
+        .or_insert_with(|| "Internal server error".into());
+    json.insert("request_id".into(), id.into());
+    let body = serde_json::to_vec(&json).unwrap_or_default();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Response::from_parts(parts, Body::from(body))
+}
+
+/// Which origins may call the API from a browser.
+#[derive(Debug, Clone)]
+pub enum Cors {
+    /// Any origin, answered with `*` and never with credentials: the original's `CORS(app)`.
+    Any,
+    /// Exactly these origins, compared byte for byte.
+    Only(Vec<HeaderValue>),
+}
+
+impl Cors {
+    pub fn from_origins(origins: &[String]) -> anyhow::Result<Self> {
+        let origins: Vec<_> = origins
+            .iter()
+            .map(|o| o.trim())
+            .filter(|o| !o.is_empty())
+            .collect();
+        if origins.is_empty() {
+            return Ok(Self::Any);
+        }
+        let values = origins
+            .into_iter()
+            .map(|o| {
+                let o = o.trim_end_matches('/');
+                HeaderValue::from_str(o).map_err(|_| anyhow::anyhow!("invalid CORS origin {o:?}"))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Self::Only(values))
+    }
+
+    fn allow(&self, origin: &HeaderValue) -> Option<HeaderValue> {
+        match self {
+            Self::Any => Some(HeaderValue::from_static("*")),
+            Self::Only(list) => list.iter().find(|o| *o == origin).cloned(),
+        }
+    }
+}
+
+const ALLOW_HEADERS: &str = "Authorization, Content-Type, If-Match, If-None-Match, X-Request-Id";
+const EXPOSE_HEADERS: &str = "Location, ETag, Link, X-Request-Id, Retry-After, WWW-Authenticate";
+const ALL_METHODS: &str = "GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS";
+/// How long a browser may cache a preflight answer, in seconds.
+const MAX_AGE: &str = "600";
+
+pub async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let allowed = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|o| state.cors.allow(o));
+    let is_options = req.method() == Method::OPTIONS;
+    let is_preflight = is_options
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let mut res = next.run(req).await;
+
+    if is_options {
+        // No route has an OPTIONS handler: the router's 405 carries the route's `Allow`.
+        let allow = match res.status() {
+            StatusCode::METHOD_NOT_ALLOWED => Some(
+                res.headers()
+                    .get(header::ALLOW)
+                    .and_then(|a| {
+                        HeaderValue::from_str(&format!("{},OPTIONS", a.to_str().ok()?)).ok()
+                    })
+                    .unwrap_or_else(|| HeaderValue::from_static(ALL_METHODS)),
+            ),
+            StatusCode::NOT_FOUND if is_preflight => Some(HeaderValue::from_static(ALL_METHODS)),
+            _ => None,
+        };
+        if let Some(allow) = allow {
+            res = StatusCode::NO_CONTENT.into_response();
+            let h = res.headers_mut();
+            h.insert(header::ALLOW, allow.clone());
+            if allowed.is_some() {
+                h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, allow);
+                h.insert(
+                    header::ACCESS_CONTROL_ALLOW_HEADERS,
+                    HeaderValue::from_static(ALLOW_HEADERS),
+                );
+                h.insert(
+                    header::ACCESS_CONTROL_MAX_AGE,
+                    HeaderValue::from_static(MAX_AGE),
+                );
+            }
+        }
+    }
+
+    let h = res.headers_mut();
+    if let Some(origin) = allowed {
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(EXPOSE_HEADERS),
+        );
+    }
+    if matches!(state.cors, Cors::Only(_)) {
+        h.append(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    res
+}
+
+/// Turns any error response that is not already JSON (the router's 404 and 405, an extractor's
+/// plain-text rejection) into the JSON error shape, keeping its status and `Allow` header.
+pub async fn json_errors(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return res;
+    }
+    let (code, message) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "Not found"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "Method not allowed"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "Request body is too large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "Request body must be JSON (Content-Type: application/json)",
+        ),
+        s if s.is_server_error() => ("internal", "Internal server error"),
+        _ => ("bad_request", "Bad request"),
+    };
+    let mut out = error_response(status, code, message);
+    if let Some(allow) = res.headers().get(header::ALLOW) {
+        out.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    out
+}

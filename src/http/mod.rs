@@ -1,0 +1,98 @@
+//! The HTTP surface: one module per resource, each with its own `router()`, merged here under the
+//! layers every response passes through.
+
+mod conditional;
+mod health;
+mod json;
+mod middleware;
+mod pagination;
+mod posts;
+mod tokens;
+mod users;
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::auth::PasswordHasher;
+use crate::error::{error_response, ApiError};
+use crate::store::DynStore;
+
+pub use middleware::Cors;
+
+/// Limits applied per request.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+    pub token_ttl: Duration,
+    pub request_timeout: Duration,
+}
+
+/// Everything a handler may need, shared by all requests.
+pub struct App {
+    pub store: DynStore,
+    pub hasher: PasswordHasher,
+    pub limits: Limits,
+    pub cors: Cors,
+}
+
+#[derive(Clone)]
+pub struct AppState(pub Arc<App>);
+
+impl Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+/// The whole application. `extra` lets tests mount routes of their own (a handler that panics)
+/// under the same layers as the real ones.
+pub fn app(state: AppState, extra: Option<Router<AppState>>) -> Router {
+    let mut routes = Router::new()
+        .merge(users::router())
+        .merge(tokens::router())
+        .merge(posts::router())
+        .merge(health::router());
+    if let Some(extra) = extra {
+        routes = routes.merge(extra);
+    }
+    let routes = routes
+        .fallback(|| async { ApiError::NotFound("Not found") })
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(from_fn(middleware::record_route))
+        .with_state(state.clone());
+    // The router adds `Allow` to its 405s outside any layer of its own, so the layers that must
+    // see it wrap the router from outside. Outermost last: observe -> cors -> json_errors.
+    Router::new()
+        .fallback_service(routes)
+        .layer(from_fn(middleware::json_errors))
+        .layer(from_fn_with_state(state.clone(), middleware::cors))
+        .layer(from_fn_with_state(state, middleware::observe))
+}
+
+/// A path id, as the original's `<int:id>`: anything but digits is a route that does not exist.
+pub fn parse_id(raw: &str, not_found: &'static str) -> Result<i64, ApiError> {
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::NotFound(not_found));
+    }
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(ApiError::NotFound(not_found))
+}
+
+/// The response of a panicking handler: a plain 500, detail only in the log.
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    tracing::error!("a handler panicked");
+    error_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "Internal server error",
+    )
+}

@@ -1,0 +1,196 @@
+//! `/api/posts`: the public list, one post, and writes by the author (or an admin).
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+
+use super::conditional::{etag, not_modified, require_match};
+use super::json::JsonObject;
+use super::pagination::{finish_page, ListKind, ListParams};
+use super::{parse_id, AppState};
+use crate::auth::AuthUser;
+use crate::domain::{PostBody, PostTitle, Timestamp};
+use crate::error::ApiError;
+use crate::store::{Change, Post, PostChanges};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/posts", get(list).post(create))
+        .route(
+            "/api/posts/{id}",
+            get(show).put(replace).patch(update).delete(remove),
+        )
+}
+
+const NOT_FOUND: &str = "Post not found";
+
+#[derive(Serialize)]
+struct PostPage<'a> {
+    posts: &'a [Post],
+    next_cursor: Option<String>,
+}
+
+fn title(raw: &str) -> Result<String, ApiError> {
+    PostTitle::parse(raw)
+        .map(PostTitle::into_inner)
+        .map_err(|p| ApiError::invalid_field("title", p))
+}
+
+fn body_text(raw: &str) -> Result<String, ApiError> {
+    PostBody::parse(raw)
+        .map(PostBody::into_inner)
+        .map_err(|p| ApiError::invalid_field("body", p))
+}
+
+/// A post as JSON with its ETag.
+fn post_response(status: StatusCode, post: &Post) -> Response {
+    let mut res = (status, Json(post)).into_response();
+    res.headers_mut().insert(header::ETAG, etag(post.version));
+    res
+}
+
+async fn list(State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
+    let params = ListParams::parse(ListKind::Posts, q.as_deref())?;
+    let rows = state
+        .store
+        .list_posts(params.author, params.probe())
+        .await?;
+    let (posts, next_cursor, link) = finish_page(ListKind::Posts, &params, rows, |p| p.id);
+    let mut res = Json(PostPage {
+        posts: &posts,
+        next_cursor,
+    })
+    .into_response();
+    if let Some(link) = link.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        res.headers_mut().insert(header::LINK, link);
+    }
+    Ok(res)
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    body: JsonObject,
+) -> Result<Response, ApiError> {
+    let title = match body.opt_string("title")? {
+        None => return Err(ApiError::required("title", "Title required")),
+        Some(t) => title(t)?,
+    };
+    let text = body_text(body.opt_string("body")?.unwrap_or(""))?;
+    let post = state
+        .store
+        .create_post(caller.user.id, title, text, Timestamp::now())
+        .await?;
+    let mut res = post_response(StatusCode::CREATED, &post);
+    res.headers_mut().insert(
+        header::LOCATION,
+        HeaderValue::from_str(&format!("/api/posts/{}", post.id))
+            .expect("an id path is a valid header"),
+    );
+    Ok(res)
+}
+
+async fn load(state: &AppState, raw_id: &str) -> Result<Post, ApiError> {
+    let id = parse_id(raw_id, NOT_FOUND)?;
+    state
+        .store
+        .post(id)
+        .await?
+        .ok_or(ApiError::NotFound(NOT_FOUND))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let post = load(&state, &id).await?;
+    if not_modified(&headers, post.version) {
+        let mut res = StatusCode::NOT_MODIFIED.into_response();
+        res.headers_mut().insert(header::ETAG, etag(post.version));
+        return Ok(res);
+    }
+    Ok(post_response(StatusCode::OK, &post))
+}
+
+/// Loads the post, checks the caller may change it and that their copy is current.
+async fn load_for_change(
+    state: &AppState,
+    raw_id: &str,
+    caller: &AuthUser,
+    headers: &HeaderMap,
+) -> Result<(Post, Option<i64>), ApiError> {
+    let post = load(state, raw_id).await?;
+    if !caller.may_act_for(post.author_id) {
+        return Err(ApiError::Forbidden("Only the author may change this post"));
+    }
+    let expected = require_match(headers, post.version)?;
+    Ok((post, expected))
+}
+
+async fn apply(
+    state: &AppState,
+    post: &Post,
+    changes: PostChanges,
+    expected: Option<i64>,
+) -> Result<Response, ApiError> {
+    match state
+        .store
+        .update_post(post.id, changes, expected, Timestamp::now())
+        .await?
+    {
+        Change::Done(updated) => Ok(post_response(StatusCode::OK, &updated)),
+        Change::NotFound => Err(ApiError::NotFound(NOT_FOUND)),
+        Change::VersionMismatch => Err(ApiError::PreconditionFailed),
+    }
+}
+
+async fn replace(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    caller: AuthUser,
+    headers: HeaderMap,
+    body: JsonObject,
+) -> Result<Response, ApiError> {
+    let (post, expected) = load_for_change(&state, &id, &caller, &headers).await?;
+    let changes = PostChanges {
+        title: Some(match body.opt_string("title")? {
+            None => return Err(ApiError::required("title", "Title required")),
+            Some(t) => title(t)?,
+        }),
+        body: Some(body_text(body.opt_string("body")?.unwrap_or(""))?),
+    };
+    apply(&state, &post, changes, expected).await
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    caller: AuthUser,
+    headers: HeaderMap,
+    body: JsonObject,
+) -> Result<Response, ApiError> {
+    let (post, expected) = load_for_change(&state, &id, &caller, &headers).await?;
+    let changes = PostChanges {
+        title: body.opt_string("title")?.map(title).transpose()?,
+        body: body.opt_string("body")?.map(body_text).transpose()?,
+    };
+    apply(&state, &post, changes, expected).await
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    caller: AuthUser,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let (post, expected) = load_for_change(&state, &id, &caller, &headers).await?;
+    match state.store.delete_post(post.id, expected).await? {
+        Change::Done(()) => Ok(StatusCode::NO_CONTENT),
+        Change::NotFound => Err(ApiError::NotFound(NOT_FOUND)),
+        Change::VersionMismatch => Err(ApiError::PreconditionFailed),
+    }
+}

@@ -1,0 +1,6 @@
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    postbase::cli::run(postbase::config::Cli::parse()).await
+}

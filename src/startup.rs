@@ -1,0 +1,157 @@
+//! `Application`: binds the listener (port 0 works; `port()` tells which was chosen), serves
+//! connections with hyper directly so that connection count and header-read time can be bounded,
+//! and shuts down gracefully: stop accepting, let requests in flight finish, then return.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ConnectInfo;
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+use tower::ServiceExt;
+
+use crate::auth::PasswordHasher;
+use crate::config::ServeConfig;
+use crate::http::{self, App, AppState, Cors, Limits};
+use crate::store;
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    header_timeout: Duration,
+    max_connections: usize,
+}
+
+impl Application {
+    /// Opens and migrates the database, builds the app and binds the address.
+    pub async fn build(config: &ServeConfig) -> anyhow::Result<Self> {
+        Self::build_with_routes(config, None).await
+    }
+
+    /// As `build`, with extra routes mounted under the same layers (for tests).
+    pub async fn build_with_routes(
+        config: &ServeConfig,
+        extra: Option<Router<AppState>>,
+    ) -> anyhow::Result<Self> {
+        let store = store::connect(&config.database.database_url).await?;
+        let state = AppState(Arc::new(App {
+            store,
+            hasher: PasswordHasher::new(),
+            limits: Limits {
+                max_body_bytes: config.max_body_bytes,
+                token_ttl: config.token_ttl,
+                request_timeout: config.request_timeout,
+            },
+            cors: Cors::from_origins(&config.cors_origins)?,
+        }));
+        let router = http::app(state, extra);
+        let listener = TcpListener::bind(config.addr).await?;
+        Ok(Self {
+            listener,
+            router,
+            header_timeout: config.header_timeout,
+            max_connections: config.max_connections.max(1),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    /// Serves until `shutdown` resolves, then waits for open requests to finish.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        tracing::info!(addr = %self.local_addr(), "listening on {}", self.local_addr());
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let connections = Arc::new(Semaphore::new(self.max_connections));
+        tokio::pin!(shutdown);
+        loop {
+            let permit = tokio::select! {
+                permit = connections.clone().acquire_owned() => permit?,
+                () = &mut shutdown => break,
+            };
+            let (stream, peer) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off instead of spinning.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let router = self.router.clone();
+            let header_timeout = self.header_timeout;
+            let mut stop_rx = stop_rx.clone();
+            tokio::spawn(async move {
+                let _permit = permit;
+                let service = router.map_request(move |mut req: hyper::Request<Incoming>| {
+                    req.extensions_mut().insert(ConnectInfo(peer));
+                    req.map(axum::body::Body::new)
+                });
+                let mut builder = Builder::new(TokioExecutor::new());
+                builder
+                    .http1()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(header_timeout);
+                let conn = builder.serve_connection_with_upgrades(
+                    TokioIo::new(stream),
+                    TowerToHyperService::new(service),
+                );
+                tokio::pin!(conn);
+                tokio::select! {
+                    _ = conn.as_mut() => {}
+                    _ = stop_rx.changed() => {
+                        conn.as_mut().graceful_shutdown();
+                        let _ = conn.as_mut().await;
+                    }
+                }
+            });
+        }
+        tracing::info!("shutting down: finishing requests in flight");
+        drop(self.listener);
+        stop_tx.send_replace(true);
+        // Every connection task holds a permit; all permits back means all connections closed.
+        let all = u32::try_from(self.max_connections).unwrap_or(u32::MAX);
+        let _ = connections.acquire_many(all).await;
+        tracing::info!("shut down");
+        Ok(())
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,159 @@
+//! The storage boundary. Handlers see only the [`Store`] trait and the row types here; every line of
+//! SQL lives in one implementation per database, so a second database is a second implementation.
+
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::Serialize;
+
+use crate::domain::Timestamp;
+
+/// A user as stored, without the password hash (see [`Credentials`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub email: Option<String>,
+    pub admin: bool,
+    /// Bumped on every change; the user's ETag.
+    pub version: i64,
+    pub created_at: Timestamp,
+}
+
+/// What login needs: the user and the argon2 hash to check the password against.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Post {
+    pub id: i64,
+    pub title: String,
+    pub body: String,
+    pub author_id: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Bumped on every change; the post's ETag. Not part of the JSON body.
+    #[serde(skip)]
+    pub version: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub email: Option<String>,
+    pub password_hash: String,
+    pub admin: bool,
+}
+
+/// Changes to a user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserChanges {
+    /// `Some(None)` clears the email.
+    pub email: Option<Option<String>>,
+    pub password_hash: Option<String>,
+    /// When the password changes, the user's other tokens are revoked; this one (the caller's) is kept.
+    pub keep_token: Option<[u8; 32]>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PostChanges {
+    pub title: Option<String>,
+    pub body: Option<String>,
+}
+
+/// A page request: rows strictly after `after` in the list's order, at most `limit` of them.
+#[derive(Debug, Clone, Copy)]
+pub struct PageQuery {
+    pub after: Option<i64>,
+    pub limit: u32,
+}
+
+/// The result of a conditional change: `expected_version` is the version the client last saw
+/// (from `If-Match`), checked in the same statement that writes, so two racing edits cannot both win.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change<T> {
+    Done(T),
+    NotFound,
+    VersionMismatch,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    #[error("username already taken")]
+    UsernameTaken,
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Is the database reachable and migrated?
+    async fn ready(&self) -> StoreResult<()>;
+
+    async fn create_user(&self, new: NewUser, now: Timestamp) -> StoreResult<User>;
+    async fn user(&self, id: i64) -> StoreResult<Option<User>>;
+    async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>>;
+    async fn list_users(&self, page: PageQuery) -> StoreResult<Vec<User>>;
+    async fn update_user(
+        &self,
+        id: i64,
+        changes: UserChanges,
+        expected_version: Option<i64>,
+    ) -> StoreResult<Change<User>>;
+    /// Deletes the user with their tokens and posts.
+    async fn delete_user(&self, id: i64, expected_version: Option<i64>) -> StoreResult<Change<()>>;
+
+    async fn create_token(
+        &self,
+        user_id: i64,
+        hash: [u8; 32],
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> StoreResult<()>;
+    /// The user owning an unexpired token with this hash.
+    async fn token_user(&self, hash: [u8; 32], now: Timestamp) -> StoreResult<Option<User>>;
+    async fn revoke_token(&self, hash: [u8; 32]) -> StoreResult<bool>;
+
+    async fn create_post(
+        &self,
+        author_id: i64,
+        title: String,
+        body: String,
+        now: Timestamp,
+    ) -> StoreResult<Post>;
+    async fn post(&self, id: i64) -> StoreResult<Option<Post>>;
+    /// Newest first; `page.after` is the id the previous page ended on.
+    async fn list_posts(&self, author: Option<i64>, page: PageQuery) -> StoreResult<Vec<Post>>;
+    async fn update_post(
+        &self,
+        id: i64,
+        changes: PostChanges,
+        expected_version: Option<i64>,
+        now: Timestamp,
+    ) -> StoreResult<Change<Post>>;
+    async fn delete_post(&self, id: i64, expected_version: Option<i64>) -> StoreResult<Change<()>>;
+}
+
+pub type DynStore = Arc<dyn Store>;
+
+/// Opens the store a database URL names, migrating it first.
+pub async fn connect(url: &str) -> anyhow::Result<DynStore> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let store = sqlite::SqliteStore::open(path)?;
+        return Ok(Arc::new(store));
+    }
+    if let Some(path) = url.strip_prefix("sqlite:") {
+        let store = sqlite::SqliteStore::open(path)?;
+        return Ok(Arc::new(store));
+    }
+    anyhow::bail!("unsupported database URL {url:?}: expected sqlite://PATH")
+}

@@ -1,0 +1,241 @@
+//! SQLite, embedded. Reads run on a small pool of connections in `spawn_blocking`; all writes go to
+//! one writer thread that commits whatever has queued up in a single transaction (group commit) and
+//! answers each request only after that commit, so a 2xx is never sent for a write that is not on disk.
+//! WAL mode with `synchronous=NORMAL` survives a killed process; `FULL` also survives power loss.
+
+mod queries;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OpenFlags};
+
+use super::{
+    Change, Credentials, NewUser, PageQuery, Post, PostChanges, Store, StoreError, StoreResult,
+    User, UserChanges,
+};
+use crate::domain::Timestamp;
+use writer::Writer;
+
+/// Migrations in order; `PRAGMA user_version` records how many have been applied.
+const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/sqlite/0001_init.sql")];
+
+/// Most read connections kept open; more are opened under load and closed when returned.
+const MAX_IDLE_READERS: usize = 16;
+
+pub struct SqliteStore {
+    path: PathBuf,
+    readers: Mutex<Vec<Connection>>,
+    writer: Writer,
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _)
+                if f.code == rusqlite::ErrorCode::ConstraintViolation
+                    && f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
+            {
+                StoreError::UsernameTaken
+            }
+            rusqlite::Error::SqliteFailure(f, _)
+                if matches!(
+                    f.code,
+                    rusqlite::ErrorCode::DatabaseBusy
+                        | rusqlite::ErrorCode::DatabaseLocked
+                        | rusqlite::ErrorCode::CannotOpen
+                        | rusqlite::ErrorCode::DiskFull
+                ) =>
+            {
+                StoreError::Unavailable(e.to_string())
+            }
+            _ => StoreError::Other(e.to_string()),
+        }
+    }
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) and migrates the database file at `path`.
+    pub fn open(path: impl AsRef<Path>) -> anyhow::Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let mut conn = Connection::open(&path)?;
+        configure(&conn)?;
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        anyhow::ensure!(
+            mode.eq_ignore_ascii_case("wal"),
+            "could not put {} in WAL mode",
+            path.display()
+        );
+        migrate(&mut conn)?;
+        let writer = Writer::start(conn)?;
+        Ok(Self {
+            path,
+            readers: Mutex::new(Vec::new()),
+            writer,
+        })
+    }
+
+    fn take_reader(&self) -> StoreResult<Connection> {
+        if let Some(conn) = self.readers.lock().expect("reader pool poisoned").pop() {
+            return Ok(conn);
+        }
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        configure(&conn)?;
+        Ok(conn)
+    }
+
+    fn give_back(&self, conn: Connection) {
+        let mut pool = self.readers.lock().expect("reader pool poisoned");
+        if pool.len() < MAX_IDLE_READERS {
+            pool.push(conn);
+        }
+    }
+
+    /// Runs a read on a pooled connection off the async runtime.
+    async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let conn = self.take_reader()?;
+        let (conn, result) = tokio::task::spawn_blocking(move || {
+            let result = f(&conn);
+            (conn, result)
+        })
+        .await
+        .map_err(|e| StoreError::Other(format!("read task failed: {e}")))?;
+        self.give_back(conn);
+        Ok(result?)
+    }
+}
+
+fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let applied: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    anyhow::ensure!(
+        applied <= MIGRATIONS.len(),
+        "the database is at schema version {applied}, newer than this postbase ({}); upgrade postbase",
+        MIGRATIONS.len()
+    );
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ready(&self) -> StoreResult<()> {
+        self.read(|c| c.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(())))
+            .await
+    }
+
+    async fn create_user(&self, new: NewUser, now: Timestamp) -> StoreResult<User> {
+        self.writer
+            .run(move |c| queries::insert_user(c, &new, now))
+            .await
+    }
+
+    async fn user(&self, id: i64) -> StoreResult<Option<User>> {
+        self.read(move |c| queries::user_by_id(c, id)).await
+    }
+
+    async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>> {
+        let username = username.to_owned();
+        self.read(move |c| queries::credentials(c, &username)).await
+    }
+
+    async fn list_users(&self, page: PageQuery) -> StoreResult<Vec<User>> {
+        self.read(move |c| queries::list_users(c, page)).await
+    }
+
+    async fn update_user(
+        &self,
+        id: i64,
+        changes: UserChanges,
+        expected_version: Option<i64>,
+    ) -> StoreResult<Change<User>> {
+        self.writer
+            .run(move |c| queries::update_user(c, id, &changes, expected_version))
+            .await
+    }
+
+    async fn delete_user(&self, id: i64, expected_version: Option<i64>) -> StoreResult<Change<()>> {
+        self.writer
+            .run(move |c| queries::delete_user(c, id, expected_version))
+            .await
+    }
+
+    async fn create_token(
+        &self,
+        user_id: i64,
+        hash: [u8; 32],
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> StoreResult<()> {
+        self.writer
+            .run(move |c| queries::insert_token(c, user_id, &hash, now, expires_at))
+            .await
+    }
+
+    async fn token_user(&self, hash: [u8; 32], now: Timestamp) -> StoreResult<Option<User>> {
+        self.read(move |c| queries::token_user(c, &hash, now)).await
+    }
+
+    async fn revoke_token(&self, hash: [u8; 32]) -> StoreResult<bool> {
+        self.writer
+            .run(move |c| queries::delete_token(c, &hash))
+            .await
+    }
+
+    async fn create_post(
+        &self,
+        author_id: i64,
+        title: String,
+        body: String,
+        now: Timestamp,
+    ) -> StoreResult<Post> {
+        self.writer
+            .run(move |c| queries::insert_post(c, author_id, &title, &body, now))
+            .await
+    }
+
+    async fn post(&self, id: i64) -> StoreResult<Option<Post>> {
+        self.read(move |c| queries::post_by_id(c, id)).await
+    }
+
+    async fn list_posts(&self, author: Option<i64>, page: PageQuery) -> StoreResult<Vec<Post>> {
+        self.read(move |c| queries::list_posts(c, author, page))
+            .await
+    }
+
+    async fn update_post(
+        &self,
+        id: i64,
+        changes: PostChanges,
+        expected_version: Option<i64>,
+        now: Timestamp,
+    ) -> StoreResult<Change<Post>> {
+        self.writer
+            .run(move |c| queries::update_post(c, id, &changes, expected_version, now))
+            .await
+    }
+
+    async fn delete_post(&self, id: i64, expected_version: Option<i64>) -> StoreResult<Change<()>> {
+        self.writer
+            .run(move |c| queries::delete_post(c, id, expected_version))
+            .await
+    }
+}

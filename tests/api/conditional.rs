@@ -1,0 +1,159 @@
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_error, spawn_app};
+
+#[tokio::test]
+async fn get_sends_an_etag_and_if_none_match_with_it_is_304() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let post = app.create_post(&alice.token, "t", "").await;
+    let path = format!("/api/posts/{}", post["id"]);
+    let res = app.get(&path).await;
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(etag.starts_with('"') && etag.ends_with('"'));
+    let res = app
+        .request(Method::GET, &path)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 304);
+    assert_eq!(res.headers()["etag"], etag.as_str());
+    assert_eq!(res.text().await.unwrap(), "");
+    // After an edit the old tag no longer matches.
+    app.authed(Method::PATCH, &path, &alice.token)
+        .json(&json!({"title": "t2"}))
+        .send()
+        .await
+        .unwrap();
+    let res = app
+        .request(Method::GET, &path)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_ne!(res.headers()["etag"], etag.as_str());
+
+    let user_path = format!("/api/users/{}", alice.id);
+    let res = app.get(&user_path).await;
+    let user_etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    let res = app
+        .request(Method::GET, &user_path)
+        .header("if-none-match", &user_etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 304);
+}
+
+#[tokio::test]
+async fn a_stale_if_match_is_412_and_changes_nothing() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let post = app.create_post(&alice.token, "v1", "").await;
+    let path = format!("/api/posts/{}", post["id"]);
+    let etag = app.get(&path).await.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+
+    // Device A edits with the current tag: fine, and the tag moves on.
+    let res = app
+        .authed(Method::PATCH, &path, &alice.token)
+        .header("if-match", &etag)
+        .json(&json!({"title": "from A"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let new_etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    assert_ne!(new_etag, etag);
+
+    // Device B, offline with the old tag, must not overwrite A's edit.
+    for method in [Method::PUT, Method::PATCH, Method::DELETE] {
+        let res = app
+            .authed(method.clone(), &path, &alice.token)
+            .header("if-match", &etag)
+            .json(&json!({"title": "from B"}))
+            .send()
+            .await
+            .unwrap();
+        assert_error(
+            res,
+            412,
+            "Precondition failed: the resource has changed since you read it",
+        )
+        .await;
+    }
+    let now: Value = app.get(&path).await.json().await.unwrap();
+    assert_eq!(now["title"], "from A");
+
+    let res = app
+        .authed(Method::DELETE, &path, &alice.token)
+        .header("if-match", &new_etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+}
+
+#[tokio::test]
+async fn if_match_on_users_protects_account_edits() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let path = format!("/api/users/{}", alice.id);
+    let res = app
+        .authed(Method::PATCH, &path, &alice.token)
+        .header("if-match", "\"999\"")
+        .json(&json!({"email": "x@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 412);
+    let res = app
+        .authed(Method::DELETE, &path, &alice.token)
+        .header("if-match", "\"999\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 412);
+    assert_eq!(app.get(&path).await.status(), 200);
+}
+
+#[tokio::test]
+async fn of_two_concurrent_edits_with_one_etag_exactly_one_wins() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let post = app.create_post(&alice.token, "v1", "").await;
+    let path = format!("/api/posts/{}", post["id"]);
+    let etag = app.get(&path).await.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let req = app
+            .authed(Method::PATCH, &path, &alice.token)
+            .header("if-match", &etag)
+            .json(&json!({"title": format!("edit {i}")}));
+        tasks.push(tokio::spawn(async move {
+            req.send().await.unwrap().status().as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 412).count(),
+        7,
+        "{statuses:?}"
+    );
+}

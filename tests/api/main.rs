@@ -1,0 +1,14 @@
+//! The one integration-test binary: every test drives a real postbase over HTTP on a real socket,
+//! each with its own database.
+
+mod helpers;
+
+mod conditional;
+mod cors;
+mod errors;
+mod operations;
+mod pagination;
+mod posts;
+mod process;
+mod tokens;
+mod users;
