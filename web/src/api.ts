@@ -1,0 +1,219 @@
+// A small typed client for the postbase REST API. Every failure becomes one of three errors, so
+// the views can say in words what went wrong:
+//   NetworkError:   fetch itself threw (server down, wrong URL, or the browser blocked the
+//                   response because of CORS; the page cannot tell these apart, by design);
+//   SessionExpired: a request that carried a token got 401, so the token is no longer good;
+//   ApiError:       any other non-2xx answer, with the API's sentence and per-field problems.
+
+export interface User {
+  id: number;
+  username: string;
+  created_at: string;
+  email?: string | null;
+}
+
+export interface Post {
+  id: number;
+  title: string;
+  body: string;
+  author_id: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface TokenGrant {
+  token: string;
+  expires_at: string;
+  user: User;
+}
+
+/** The error body of the contract: `{"error": "...", "code"?: "...", "fields"?: {...}}`. */
+interface ErrorBody {
+  error?: unknown;
+  code?: unknown;
+  fields?: unknown;
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string | undefined;
+  /** Per-field problems, keyed by the request's field names (`username`, `title`, ...). */
+  readonly fields: Record<string, string>;
+
+  constructor(status: number, message: string, code?: string, fields: Record<string, string> = {}) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+    this.fields = fields;
+  }
+}
+
+export class SessionExpired extends ApiError {
+  constructor(message: string) {
+    super(401, message, "session_expired");
+    this.name = "SessionExpired";
+  }
+}
+
+export class NetworkError extends Error {
+  readonly apiBase: string;
+
+  constructor(apiBase: string) {
+    super(`Cannot reach the API at ${apiBase} (network error or blocked by CORS)`);
+    this.name = "NetworkError";
+    this.apiBase = apiBase;
+  }
+}
+
+interface RequestOptions {
+  body?: unknown;
+  /** Send the session token; a 401 then means the session is over, not bad credentials. */
+  auth?: boolean;
+  headers?: Record<string, string>;
+}
+
+interface Reply<T> {
+  data: T;
+  headers: Headers;
+}
+
+export class Api {
+  readonly base: string;
+  private readonly token: () => string | null;
+  private readonly onSessionExpired: () => void;
+
+  constructor(base: string, token: () => string | null, onSessionExpired: () => void) {
+    this.base = base;
+    this.token = token;
+    this.onSessionExpired = onSessionExpired;
+  }
+
+  private async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<Reply<T>> {
+    const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
+    let token: string | null = null;
+    if (options.auth) {
+      token = this.token();
+      if (!token) {
+        this.onSessionExpired();
+        throw new SessionExpired("You are not logged in");
+      }
+      headers.Authorization = `Bearer ${token}`;
+    }
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      body = JSON.stringify(options.body);
+    }
+
+    let response: Response;
+    try {
+      response = await fetch(this.base + path, { method, headers, body, mode: "cors", cache: "no-store" });
+    } catch (err) {
+      // fetch rejects with a TypeError for network failures and CORS refusals alike.
+      if (err instanceof TypeError) throw new NetworkError(this.base);
+      throw err;
+    }
+
+    if (response.ok) {
+      const text = response.status === 204 ? "" : await response.text();
+      return { data: (text ? JSON.parse(text) : undefined) as T, headers: response.headers };
+    }
+    throw await this.failure(response, token !== null);
+  }
+
+  private async failure(response: Response, sentToken: boolean): Promise<ApiError> {
+    let parsed: ErrorBody = {};
+    try {
+      parsed = (await response.json()) as ErrorBody;
+    } catch {
+      // not JSON (a proxy's error page, say): fall back to the status line below
+    }
+    const message =
+      typeof parsed.error === "string" && parsed.error
+        ? parsed.error
+        : `The API answered ${response.status} ${response.statusText}`.trim();
+    if (response.status === 401 && sentToken) {
+      this.onSessionExpired();
+      return new SessionExpired(message);
+    }
+    const fields: Record<string, string> = {};
+    if (parsed.fields && typeof parsed.fields === "object") {
+      for (const [name, problem] of Object.entries(parsed.fields as Record<string, unknown>)) {
+        if (typeof problem === "string") fields[name] = problem;
+        else if (Array.isArray(problem)) fields[name] = problem.map(String).join("; ");
+      }
+    }
+    const code = typeof parsed.code === "string" ? parsed.code : undefined;
+    return new ApiError(response.status, message, code, fields);
+  }
+
+  // --- accounts and sessions ---
+
+  async signUp(username: string, password: string, email?: string): Promise<User> {
+    const body: Record<string, string> = { username, password };
+    if (email) body.email = email;
+    return (await this.request<User>("POST", "/api/users", { body })).data;
+  }
+
+  async logIn(username: string, password: string): Promise<TokenGrant> {
+    return (await this.request<TokenGrant>("POST", "/api/tokens", { body: { username, password } })).data;
+  }
+
+  async logOut(): Promise<void> {
+    await this.request<void>("DELETE", "/api/tokens/current", { auth: true });
+  }
+
+  async profile(): Promise<User> {
+    return (await this.request<User>("GET", "/api/profile", { auth: true })).data;
+  }
+
+  async user(id: number): Promise<User> {
+    return (await this.request<User>("GET", `/api/users/${id}`)).data;
+  }
+
+  async updateEmail(id: number, email: string): Promise<User> {
+    return (await this.request<User>("PATCH", `/api/users/${id}`, { auth: true, body: { email } })).data;
+  }
+
+  // --- posts ---
+
+  async posts(options: { cursor?: string | null; author?: number; limit?: number } = {}): Promise<Page<Post>> {
+    const query = new URLSearchParams();
+    if (options.limit) query.set("limit", String(options.limit));
+    if (options.author !== undefined) query.set("author", String(options.author));
+    if (options.cursor) query.set("cursor", options.cursor);
+    const qs = query.toString();
+    const { data } = await this.request<{ posts: Post[]; next_cursor: string | null }>(
+      "GET",
+      `/api/posts${qs ? `?${qs}` : ""}`,
+    );
+    return { items: data.posts, nextCursor: data.next_cursor ?? null };
+  }
+
+  /** The post and its ETag (null when the server does not expose the header to this origin). */
+  async post(id: number): Promise<{ post: Post; etag: string | null }> {
+    const { data, headers } = await this.request<Post>("GET", `/api/posts/${id}`);
+    return { post: data, etag: headers.get("ETag") };
+  }
+
+  async createPost(title: string, body: string): Promise<Post> {
+    return (await this.request<Post>("POST", "/api/posts", { auth: true, body: { title, body } })).data;
+  }
+
+  /** Replace a post; with an ETag, a change made meanwhile elsewhere is refused (412), not overwritten. */
+  async updatePost(id: number, title: string, body: string, etag: string | null): Promise<Post> {
+    const headers: Record<string, string> = etag ? { "If-Match": etag } : {};
+    return (await this.request<Post>("PUT", `/api/posts/${id}`, { auth: true, body: { title, body }, headers }))
+      .data;
+  }
+
+  async deletePost(id: number): Promise<void> {
+    await this.request<void>("DELETE", `/api/posts/${id}`, { auth: true });
+  }
+}

@@ -1,0 +1,14 @@
+import type { Api } from "./api";
+
+/** What every screen needs from the shell around it. */
+export interface App {
+  api: Api;
+  /** Go to a screen (`#/login`, ...), optionally with a one-time notice for it to show. */
+  navigate(hash: string, notice?: string): void;
+  /** Take the notice left for the current screen, if any. */
+  takeNotice(): string | null;
+  /** Called after logging in or out, to redraw the navigation. */
+  sessionChanged(): void;
+  /** The username for an author id, fetched once per id and cached. */
+  authorName(id: number): Promise<string>;
+}
