@@ -24,6 +24,13 @@ fn client_request_id(value: &HeaderValue) -> Option<String> {
     ok.then(|| String::from_utf8_lossy(bytes).into_owned())
 }
 
+/// The only HTML postbase serves is the docs page, whose assets are all its own: nothing from
+/// elsewhere may load, run, frame it or be sent anywhere but back here. Swagger UI sets inline
+/// styles, hence `'unsafe-inline'` for styles only.
+const HTML_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'none'; \
+    form-action 'none'; frame-ancestors 'none'";
+
 pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = req
@@ -56,6 +63,15 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         HeaderValue::from_static("nosniff"),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    let is_html = headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if is_html {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(HTML_CSP),
+        );
+    }
 
     let route = res
         .extensions()

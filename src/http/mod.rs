@@ -5,6 +5,7 @@ mod conditional;
 mod health;
 mod json;
 mod middleware;
+pub mod openapi;
 mod pagination;
 mod posts;
 mod tokens;
@@ -18,6 +19,9 @@ use axum::http::StatusCode;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::PasswordHasher;
 use crate::error::{error_response, ApiError};
@@ -54,11 +58,9 @@ impl Deref for AppState {
 /// The whole application. `extra` lets tests mount routes of their own (a handler that panics)
 /// under the same layers as the real ones.
 pub fn app(state: AppState, extra: Option<Router<AppState>>) -> Router {
-    let mut routes = Router::new()
-        .merge(users::router())
-        .merge(tokens::router())
-        .merge(posts::router())
-        .merge(health::router());
+    let (mut routes, doc) = api_router().split_for_parts();
+    openapi::publish(doc);
+    routes = routes.merge(SwaggerUi::new("/docs").config(swagger_config()));
     if let Some(extra) = extra {
         routes = routes.merge(extra);
     }
@@ -74,6 +76,30 @@ pub fn app(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .layer(from_fn(middleware::json_errors))
         .layer(from_fn_with_state(state.clone(), middleware::cors))
         .layer(from_fn_with_state(state, middleware::observe))
+}
+
+/// Every documented route, with the document generated from their annotations.
+fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(users::router())
+        .merge(tokens::router())
+        .merge(posts::router())
+        .merge(health::router())
+        .routes(utoipa_axum::routes!(openapi::document))
+}
+
+/// The OpenAPI document the running server describes itself with.
+pub fn openapi_document() -> serde_json::Value {
+    openapi::finish(api_router().split_for_parts().1)
+}
+
+/// Swagger UI, served from assets compiled into the binary, reading our own document, with
+/// "Try it out" pointed at this same server.
+fn swagger_config() -> utoipa_swagger_ui::Config<'static> {
+    utoipa_swagger_ui::Config::from("/api/openapi.json")
+        .try_it_out_enabled(true)
+        .persist_authorization(false)
+        .display_operation_id(true)
 }
 
 /// A path id, as the original's `<int:id>`: anything but digits is a route that does not exist.

@@ -87,6 +87,8 @@ impl ListParams {
                             ApiError::invalid_field("limit", "must be an integer from 1 to 100")
                         })?;
                 }
+                // An empty cursor is the first page, as if none were given.
+                "cursor" if value.is_empty() => after = None,
                 "cursor" => {
                     after = Some(decode_cursor(kind, &value).ok_or_else(|| {
                         ApiError::BadRequest {
@@ -184,7 +186,6 @@ mod tests {
             String::from_utf8(edited).unwrap(),
             c[..c.len() - 1].to_string(),
             format!("{c}A"),
-            "".into(),
             "!!!".into(),
             "1000".into(),
         ] {

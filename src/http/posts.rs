@@ -3,12 +3,15 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::conditional::{etag, not_modified, require_match};
 use super::json::JsonObject;
+use super::openapi::ErrorDoc;
 use super::pagination::{finish_page, ListKind, ListParams};
 use super::{parse_id, AppState};
 use crate::auth::AuthUser;
@@ -16,18 +19,44 @@ use crate::domain::{PostBody, PostTitle, Timestamp};
 use crate::error::ApiError;
 use crate::store::{Change, Post, PostChanges};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/posts", get(list).post(create))
-        .route(
-            "/api/posts/{id}",
-            get(show).put(replace).patch(update).delete(remove),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, replace, update, remove))
+}
+
+/// A new post, or the whole of a replaced one. `author_id`, `id` and timestamps are ignored.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "describes the body for the OpenAPI document; parsed by JsonObject"
+)]
+struct PostInput {
+    /// Not blank.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
+    title: String,
+    /// Up to 64 KiB; absent means empty.
+    #[schema(max_length = 65536)]
+    body: Option<String>,
+}
+
+/// Changes to a post; absent fields are left as they are.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "describes the body for the OpenAPI document; parsed by JsonObject"
+)]
+struct PostPatch {
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
+    title: Option<String>,
+    #[schema(max_length = 65536)]
+    body: Option<String>,
 }
 
 const NOT_FOUND: &str = "Post not found";
 
-#[derive(Serialize)]
+/// A page of posts, newest first.
+#[derive(Serialize, ToSchema)]
 struct PostPage<'a> {
     posts: &'a [Post],
     next_cursor: Option<String>,
@@ -52,6 +81,17 @@ fn post_response(status: StatusCode, post: &Post) -> Response {
     res
 }
 
+/// List posts, newest first.
+#[utoipa::path(get, path = "/api/posts", operation_id = "listPosts", tag = "posts",
+    params(
+        ("limit" = Option<u32>, Query, description = "Page size", minimum = 1, maximum = 100),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page (empty: the first page)", pattern = "^([A-Za-z0-9_-]{23})?$"),
+        ("author" = Option<i64>, Query, description = "Only this user's posts", minimum = 1),
+    ),
+    responses(
+        (status = 200, description = "A page of posts", body = PostPage,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page"))),
+    ))]
 async fn list(State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
     let params = ListParams::parse(ListKind::Posts, q.as_deref())?;
     let rows = state
@@ -70,6 +110,14 @@ async fn list(State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<Re
     Ok(res)
 }
 
+/// Write a post as the token's user.
+#[utoipa::path(post, path = "/api/posts", operation_id = "createPost", tag = "posts",
+    security(("bearer" = [])),
+    request_body(content = PostInput, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The new post", body = Post,
+            headers(("Location" = String, description = "`/api/posts/{id}`"), ("ETag" = String, description = "The post's version"))),
+    ))]
 async fn create(
     State(state): State<AppState>,
     caller: AuthUser,
@@ -102,6 +150,18 @@ async fn load(state: &AppState, raw_id: &str) -> Result<Post, ApiError> {
         .ok_or(ApiError::NotFound(NOT_FOUND))
 }
 
+/// One post.
+#[utoipa::path(get, path = "/api/posts/{id}", operation_id = "getPost", tag = "posts",
+    params(
+        ("id" = i64, Path, description = "Post id", minimum = 1),
+        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier response"),
+    ),
+    responses(
+        (status = 200, description = "The post", body = Post,
+            headers(("ETag" = String, description = "The post's version"))),
+        (status = 304, description = "Unchanged since the given ETag",
+            headers(("ETag" = String, description = "The post's version"))),
+    ))]
 async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -148,6 +208,19 @@ async fn apply(
     }
 }
 
+/// Replace a post's title and body (author or admin).
+#[utoipa::path(put, path = "/api/posts/{id}", operation_id = "replacePost", tag = "posts",
+    security(("bearer" = [])),
+    params(
+        ("id" = i64, Path, description = "Post id", minimum = 1),
+        ("If-Match" = Option<String>, Header, description = "Apply only if the post is still at this ETag"),
+    ),
+    request_body(content = PostInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The replaced post", body = Post,
+            headers(("ETag" = String, description = "The post's new version"))),
+        (status = 403, description = "Not the author and not an admin", body = ErrorDoc),
+    ))]
 async fn replace(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -166,6 +239,19 @@ async fn replace(
     apply(&state, &post, changes, expected).await
 }
 
+/// Change some of a post's fields (author or admin).
+#[utoipa::path(patch, path = "/api/posts/{id}", operation_id = "updatePost", tag = "posts",
+    security(("bearer" = [])),
+    params(
+        ("id" = i64, Path, description = "Post id", minimum = 1),
+        ("If-Match" = Option<String>, Header, description = "Apply only if the post is still at this ETag"),
+    ),
+    request_body(content = PostPatch, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The changed post", body = Post,
+            headers(("ETag" = String, description = "The post's new version"))),
+        (status = 403, description = "Not the author and not an admin", body = ErrorDoc),
+    ))]
 async fn update(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -181,6 +267,17 @@ async fn update(
     apply(&state, &post, changes, expected).await
 }
 
+/// Delete a post (author or admin).
+#[utoipa::path(delete, path = "/api/posts/{id}", operation_id = "deletePost", tag = "posts",
+    security(("bearer" = [])),
+    params(
+        ("id" = i64, Path, description = "Post id", minimum = 1),
+        ("If-Match" = Option<String>, Header, description = "Delete only if the post is still at this ETag"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not the author and not an admin", body = ErrorDoc),
+    ))]
 async fn remove(
     State(state): State<AppState>,
     Path(id): Path<String>,

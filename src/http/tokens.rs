@@ -3,32 +3,58 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::json::JsonObject;
+use super::openapi::ErrorDoc;
 use super::users::{no_store, private, PrivateUser};
 use super::AppState;
 use crate::auth::{AuthUser, Token};
 use crate::domain::{Password, Timestamp};
 use crate::error::ApiError;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/tokens", post(login))
-        .route("/api/tokens/current", delete(logout))
-        .route("/api/profile", get(profile))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(profile))
+}
+
+/// Log-in credentials.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "describes the body for the OpenAPI document; parsed by JsonObject"
+)]
+struct Login {
+    username: String,
+    password: String,
 }
 
 /// The answer to a successful login; the only time the token itself is ever shown.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = TokenIssued)]
 struct Issued<'a> {
+    /// `pb_` and 43 base64url characters; send it as `Authorization: Bearer <token>`.
     token: &'a str,
+    #[schema(value_type = String, format = DateTime)]
     expires_at: Timestamp,
     user: PrivateUser<'a>,
 }
 
+/// Log in: exchange a username and password for a bearer token.
+#[utoipa::path(post, path = "/api/tokens", operation_id = "createToken", tag = "tokens",
+    request_body(content = Login, content_type = "application/json"),
+    responses(
+        (status = 201, description = "A new token", body = Issued,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 401, description = "`Invalid username or password`: the same for an unknown user and a wrong password", body = ErrorDoc,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
+    ))]
 async fn login(State(state): State<AppState>, body: JsonObject) -> Result<Response, ApiError> {
     let username = body
         .opt_string("username")?
@@ -66,11 +92,20 @@ async fn login(State(state): State<AppState>, body: JsonObject) -> Result<Respon
     Ok(no_store((StatusCode::CREATED, Json(body)).into_response()))
 }
 
+/// Log out: revoke the token this request carries.
+#[utoipa::path(delete, path = "/api/tokens/current", operation_id = "deleteCurrentToken", tag = "tokens",
+    security(("bearer" = [])),
+    responses((status = 204, description = "Revoked; the token is refused from the next request on")))]
 async fn logout(State(state): State<AppState>, caller: AuthUser) -> Result<StatusCode, ApiError> {
     state.store.revoke_token(caller.token.0).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The caller's own account, including the email.
+#[utoipa::path(get, path = "/api/profile", operation_id = "getProfile", tag = "tokens",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The caller", body = PrivateUser,
+        headers(("Cache-Control" = String, description = "`no-store`")))))]
 async fn profile(caller: AuthUser) -> Response {
     no_store(Json(private(&caller.user)).into_response())
 }

@@ -3,12 +3,15 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::conditional::{etag, not_modified, require_match};
 use super::json::{JsonObject, StrField};
+use super::openapi::ErrorDoc;
 use super::pagination::{finish_page, ListKind, ListParams};
 use super::{parse_id, AppState};
 use crate::auth::{AuthUser, MaybeAuthUser};
@@ -16,35 +19,71 @@ use crate::domain::{Email, Password, Timestamp, Username};
 use crate::error::ApiError;
 use crate::store::{Change, NewUser, User, UserChanges};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/users", get(list).post(create))
-        .route("/api/users/{id}", get(show).patch(update).delete(remove))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update, remove))
 }
 
 const NOT_FOUND: &str = "User not found";
 
-#[derive(Serialize)]
+/// A page of users, oldest first.
+#[derive(Serialize, ToSchema)]
 struct UserPage<'a> {
     users: Vec<PublicUser<'a>>,
     next_cursor: Option<String>,
 }
 
 /// What anyone may see of a user.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = User)]
 pub struct PublicUser<'a> {
     id: i64,
     username: &'a str,
+    #[schema(value_type = String, format = DateTime)]
     created_at: Timestamp,
 }
 
 /// What the user themself and admins see: the public view plus the email.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = UserWithEmail)]
 pub struct PrivateUser<'a> {
     id: i64,
     username: &'a str,
+    /// Present only for the user themself and for admins; null when none was given.
     email: Option<&'a str>,
+    #[schema(value_type = String, format = DateTime)]
     created_at: Timestamp,
+}
+
+/// Sign-up. Any other field (`id`, `admin`, ...) is ignored.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "describes the body for the OpenAPI document; parsed by JsonObject"
+)]
+struct SignUp {
+    #[schema(min_length = 3, max_length = 32, pattern = "^[A-Za-z0-9_-]+$")]
+    username: String,
+    #[schema(min_length = 8, max_length = 128)]
+    password: String,
+    #[schema(format = Email, max_length = 254)]
+    email: Option<String>,
+}
+
+/// Changes to an account; absent fields are left as they are.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "describes the body for the OpenAPI document; parsed by JsonObject"
+)]
+struct UserPatch {
+    /// A new email; `null` or `""` removes it.
+    #[schema(format = Email, max_length = 254)]
+    email: Option<String>,
+    /// A new password; the account's other sessions are logged out.
+    #[schema(min_length = 8, max_length = 128)]
+    password: Option<String>,
 }
 
 pub fn public(u: &User) -> PublicUser<'_> {
@@ -71,6 +110,14 @@ pub fn no_store(mut res: Response) -> Response {
     res
 }
 
+/// Sign up.
+#[utoipa::path(post, path = "/api/users", operation_id = "createUser", tag = "users",
+    request_body(content = SignUp, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The new account", body = PublicUser,
+            headers(("Location" = String, description = "`/api/users/{id}`"), ("ETag" = String, description = "The user's version"))),
+        (status = 409, description = "`Username already taken` (case-insensitively)", body = ErrorDoc),
+    ))]
 async fn create(State(state): State<AppState>, body: JsonObject) -> Result<Response, ApiError> {
     let username = match body.opt_string("username")? {
         None => return Err(ApiError::required("username", "Username required")),
@@ -108,6 +155,16 @@ async fn create(State(state): State<AppState>, body: JsonObject) -> Result<Respo
     Ok(res)
 }
 
+/// List users, oldest first.
+#[utoipa::path(get, path = "/api/users", operation_id = "listUsers", tag = "users",
+    params(
+        ("limit" = Option<u32>, Query, description = "Page size", minimum = 1, maximum = 100),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page (empty: the first page)", pattern = "^([A-Za-z0-9_-]{23})?$"),
+    ),
+    responses(
+        (status = 200, description = "A page of users", body = UserPage,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page"))),
+    ))]
 async fn list(State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
     let params = ListParams::parse(ListKind::Users, q.as_deref())?;
     let rows = state.store.list_users(params.probe()).await?;
@@ -129,6 +186,18 @@ async fn load(state: &AppState, raw_id: &str) -> Result<User, ApiError> {
         .ok_or(ApiError::NotFound(NOT_FOUND))
 }
 
+/// One user; with a token of that user or an admin, including the email.
+#[utoipa::path(get, path = "/api/users/{id}", operation_id = "getUser", tag = "users",
+    params(
+        ("id" = i64, Path, description = "User id", minimum = 1),
+        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier response"),
+    ),
+    responses(
+        (status = 200, description = "The user", body = PrivateUser,
+            headers(("ETag" = String, description = "The user's version"))),
+        (status = 304, description = "Unchanged since the given ETag",
+            headers(("ETag" = String, description = "The user's version"))),
+    ))]
 async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -150,6 +219,19 @@ async fn show(
     Ok(res)
 }
 
+/// Change one's email or password (self or admin).
+#[utoipa::path(patch, path = "/api/users/{id}", operation_id = "updateUser", tag = "users",
+    security(("bearer" = [])),
+    params(
+        ("id" = i64, Path, description = "User id", minimum = 1),
+        ("If-Match" = Option<String>, Header, description = "Apply only if the user is still at this ETag"),
+    ),
+    request_body(content = UserPatch, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The changed user", body = PrivateUser,
+            headers(("ETag" = String, description = "The user's new version"))),
+        (status = 403, description = "Not this user and not an admin", body = ErrorDoc),
+    ))]
 async fn update(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -189,6 +271,17 @@ async fn update(
     }
 }
 
+/// Delete an account with its tokens and posts (self or admin).
+#[utoipa::path(delete, path = "/api/users/{id}", operation_id = "deleteUser", tag = "users",
+    security(("bearer" = [])),
+    params(
+        ("id" = i64, Path, description = "User id", minimum = 1),
+        ("If-Match" = Option<String>, Header, description = "Delete only if the user is still at this ETag"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not this user and not an admin", body = ErrorDoc),
+    ))]
 async fn remove(
     State(state): State<AppState>,
     Path(id): Path<String>,

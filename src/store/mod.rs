@@ -29,13 +29,16 @@ pub struct Credentials {
     pub password_hash: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A post, as stored and as shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Post {
     pub id: i64,
     pub title: String,
     pub body: String,
     pub author_id: i64,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
     /// Bumped on every change; the post's ETag. Not part of the JSON body.
     #[serde(skip)]

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod conditional;
+mod contract;
 mod cors;
 mod errors;
 mod operations;

@@ -1,0 +1,133 @@
+//! The published OpenAPI document against the routes actually served.
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::helpers::spawn_app;
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+#[test]
+fn the_openapi_document_matches_its_snapshot() {
+    // A change of contract shows in review as a change of tests/api/snapshots/*.snap.
+    // Accept an intended change with `INSTA_UPDATE=always cargo test` (or `cargo insta review`).
+    insta::assert_json_snapshot!("openapi", postbase::http::openapi_document());
+}
+
+#[tokio::test]
+async fn the_served_document_is_openapi_3_1_with_bearer_security() {
+    let app = spawn_app().await;
+    let res = app.get("/api/openapi.json").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/json");
+    let doc: Value = res.json().await.unwrap();
+    assert_eq!(doc, postbase::http::openapi_document());
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    assert_eq!(
+        doc["paths"]["/api/posts"]["post"]["security"][0]["bearer"],
+        serde_json::json!([])
+    );
+    assert!(doc["paths"]["/api/posts"]["get"].get("security").is_none());
+}
+
+/// Every documented operation is served, and on every documented path, every other method is 405
+/// with an `Allow` that lists exactly the documented ones.
+#[tokio::test]
+async fn every_documented_route_is_served_and_nothing_else_on_its_path() {
+    let app = spawn_app().await;
+    let doc = postbase::http::openapi_document();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let concrete = path.replace("{id}", "1");
+        let documented: Vec<&str> = METHODS
+            .iter()
+            .copied()
+            .filter(|m| item.get(*m).is_some())
+            .collect();
+        for method in METHODS {
+            let res = app
+                .request(
+                    Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
+                    &concrete,
+                )
+                .send()
+                .await
+                .unwrap();
+            if documented.contains(&method) {
+                assert_ne!(
+                    res.status(),
+                    405,
+                    "{method} {path} is documented but not served"
+                );
+                if res.status() == 404 {
+                    let body: Value = res.json().await.unwrap();
+                    assert_ne!(
+                        body["error"], "Not found",
+                        "{method} {path} fell through to the fallback"
+                    );
+                }
+            } else {
+                assert_eq!(
+                    res.status(),
+                    405,
+                    "{method} {path} is served but not documented"
+                );
+                let allow = res.headers()["allow"].to_str().unwrap().to_lowercase();
+                let mut allowed: Vec<&str> = allow
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|m| *m != "head")
+                    .collect();
+                allowed.sort_unstable();
+                let mut expected = documented.clone();
+                expected.sort_unstable();
+                assert_eq!(allowed, expected, "Allow on {path}");
+            }
+        }
+    }
+}
+
+/// Paths a client might guess are not served: the only routes are the documented ones (and the
+/// docs page, which is the document rendered).
+#[tokio::test]
+async fn undocumented_paths_are_not_served() {
+    let app = spawn_app().await;
+    for path in [
+        "/api/admin",
+        "/api/users/1/posts",
+        "/api/users/1/tokens",
+        "/api/tokens/1",
+        "/api/tokens",
+        "/api/comments",
+        "/api/posts/1/comments",
+        "/api/v1/posts",
+        "/api/profile/1",
+        "/api/debug",
+        "/admin",
+        "/debug",
+        "/.env",
+        "/api/openapi.yaml",
+        "/swagger.json",
+        "/api/users/me",
+    ] {
+        let res = app.get(path).await;
+        assert!(
+            matches!(res.status().as_u16(), 404 | 405),
+            "{path}: {}",
+            res.status()
+        );
+        if res.status() == 405 {
+            // Only documented paths may exist with other methods.
+            let doc = postbase::http::openapi_document();
+            assert!(
+                doc["paths"].get(path).is_some(),
+                "{path} is served but not documented"
+            );
+        }
+    }
+    let res = app.get("/docs/").await;
+    assert_eq!(res.status(), 200);
+}
