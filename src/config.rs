@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::http::rate_limit::Rate;
+
 /// postbase: users, sign-in and posts over JSON, in one binary.
 #[derive(Debug, Parser)]
 #[command(name = "postbase", version, about, long_about = None)]
@@ -103,6 +105,31 @@ pub struct ServeConfig {
     /// Time a client has to send a complete request head; slower connections are closed.
     #[arg(long, env = "POSTBASE_HEADER_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     pub header_timeout: Duration,
+
+    /// Failed logins on one account within `--login-window` after which that account's logins get
+    /// 429 for a while (0: off).
+    #[arg(long, env = "POSTBASE_LOGIN_MAX_FAILURES", default_value_t = 5)]
+    pub login_max_failures: u32,
+
+    /// The window in which failed logins are counted.
+    #[arg(long, env = "POSTBASE_LOGIN_WINDOW", default_value = "15m", value_parser = humantime::parse_duration)]
+    pub login_window: Duration,
+
+    /// The first lock's length; each further lock of the same account doubles it, up to the window.
+    #[arg(long, env = "POSTBASE_LOGIN_LOCKOUT", default_value = "1m", value_parser = humantime::parse_duration)]
+    pub login_lockout: Duration,
+
+    /// Per-client-IP budget on /api, e.g. `100/s`, `6000/min` (default: off).
+    #[arg(long, env = "POSTBASE_RATE_LIMIT")]
+    pub rate_limit: Option<Rate>,
+
+    /// Per-client-IP budget on sign-up, e.g. `10/min` (default: off).
+    #[arg(long, env = "POSTBASE_SIGNUP_LIMIT")]
+    pub signup_limit: Option<Rate>,
+
+    /// Take the client's address from the last `X-Forwarded-For` entry (only behind a proxy that sets it).
+    #[arg(long, env = "POSTBASE_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
 
     /// Most client connections held open at once; further connections wait in the kernel's backlog.
     #[arg(long, env = "POSTBASE_MAX_CONNECTIONS", default_value_t = 10_000)]

@@ -37,6 +37,12 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("Request body must be JSON (Content-Type: application/json)")]
     UnsupportedMediaType,
+    /// A limit was hit; the client may try again after `retry_after`.
+    #[error("{message}")]
+    TooManyRequests {
+        message: &'static str,
+        retry_after: std::time::Duration,
+    },
     #[error("Service unavailable, try again shortly")]
     Unavailable(String),
     #[error("Internal server error")]
@@ -93,6 +99,7 @@ impl ApiError {
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -110,6 +117,7 @@ impl ApiError {
             Self::PreconditionFailed => "precondition_failed",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::TooManyRequests { .. } => "too_many_requests",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -176,6 +184,13 @@ impl IntoResponse for ApiError {
             Self::BadRequest { fields, .. } if !fields.is_empty() => Some(fields),
             _ => None,
         };
-        json_error(self.status(), self.code(), &self.to_string(), fields)
+        let mut res = json_error(self.status(), self.code(), &self.to_string(), fields);
+        if let Self::TooManyRequests { retry_after, .. } = self {
+            // Whole seconds, rounded up: never tell a client to come back before it may.
+            let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+        }
+        res
     }
 }

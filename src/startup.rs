@@ -17,8 +17,9 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tower::ServiceExt;
 
-use crate::auth::PasswordHasher;
+use crate::auth::{LoginThrottle, PasswordHasher, ThrottleConfig};
 use crate::config::ServeConfig;
+use crate::http::rate_limit::{RateLimiter, RateLimits};
 use crate::http::{self, App, AppState, Cors, Limits};
 use crate::store;
 
@@ -50,6 +51,16 @@ impl Application {
                 request_timeout: config.request_timeout,
             },
             cors: Cors::from_origins(&config.cors_origins)?,
+            throttle: LoginThrottle::new(ThrottleConfig {
+                max_failures: config.login_max_failures,
+                window: config.login_window,
+                lockout: config.login_lockout,
+            }),
+            rate_limits: RateLimits {
+                api: config.rate_limit.map(RateLimiter::new),
+                signup: config.signup_limit.map(RateLimiter::new),
+                trust_forwarded_for: config.trust_forwarded_for,
+            },
         }));
         let router = http::app(state, extra);
         let listener = TcpListener::bind(config.addr).await?;

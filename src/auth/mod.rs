@@ -2,8 +2,10 @@
 
 mod extract;
 mod password;
+mod throttle;
 mod token;
 
 pub use extract::{AuthUser, MaybeAuthUser};
 pub use password::PasswordHasher;
+pub use throttle::{LoginThrottle, ThrottleConfig};
 pub use token::{parse_bearer, Token, TokenHash};

@@ -13,13 +13,74 @@ use crate::error::ApiError;
 /// "Username required" (not "malformed") to a sign-up with no body at all.
 pub struct JsonObject(pub Map<String, Value>);
 
-fn is_json_content_type(value: &[u8]) -> bool {
+/// Deepest nesting of arrays and objects accepted in a body. No request of this API needs more
+/// than 2; the limit keeps a hostile body from costing stack and time.
+pub const MAX_DEPTH: usize = 32;
+
+pub fn is_json_content_type(value: &[u8]) -> bool {
     let Ok(value) = std::str::from_utf8(value) else {
         return false;
     };
     let mime = value.split(';').next().unwrap_or("").trim();
     mime.eq_ignore_ascii_case("application/json")
-        || (mime.len() > 5 && mime[..mime.len() - 5].contains('/') && mime.ends_with("+json"))
+        || mime
+            .strip_suffix("+json")
+            .is_some_and(|m| m.contains('/') && !m.ends_with('/'))
+}
+
+/// How deeply arrays and objects nest in `bytes`, counted without parsing (strings skipped), so
+/// that an over-deep body is refused before the parser recurses into it.
+fn nesting_depth(bytes: &[u8]) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+/// The body-parsing rules, apart from reading the body: an empty body is an empty object; a
+/// non-empty one must be declared JSON (415), nest at most `MAX_DEPTH` deep, parse, and be an object.
+pub fn parse_body(declared_json: bool, bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    if !declared_json {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    if nesting_depth(bytes) > MAX_DEPTH {
+        return Err(ApiError::bad_request(
+            "too_deep",
+            format!("JSON nested deeper than {MAX_DEPTH} levels"),
+        ));
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::bad_request(
+            "invalid_body",
+            "Request body must be a JSON object",
+        )),
+        Err(e) => Err(ApiError::bad_request(
+            "malformed_json",
+            format!("Malformed JSON: {e}"),
+        )),
+    }
 }
 
 impl FromRequest<AppState> for JsonObject {
@@ -42,23 +103,7 @@ impl FromRequest<AppState> for JsonObject {
         let bytes = axum::body::to_bytes(req.into_body(), limit)
             .await
             .map_err(|_| ApiError::PayloadTooLarge(limit))?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Self(Map::new()));
-        }
-        if !json_type {
-            return Err(ApiError::UnsupportedMediaType);
-        }
-        match serde_json::from_slice::<Value>(&bytes) {
-            Ok(Value::Object(map)) => Ok(Self(map)),
-            Ok(_) => Err(ApiError::bad_request(
-                "invalid_body",
-                "Request body must be a JSON object",
-            )),
-            Err(e) => Err(ApiError::bad_request(
-                "malformed_json",
-                format!("Malformed JSON: {e}"),
-            )),
-        }
+        parse_body(json_type, &bytes).map(Self)
     }
 }
 
@@ -91,7 +136,32 @@ impl JsonObject {
 
 #[cfg(test)]
 mod tests {
-    use super::is_json_content_type;
+    use super::*;
+
+    #[test]
+    fn nesting_is_counted_outside_strings_only() {
+        assert_eq!(nesting_depth(br#"{"a": [1, {"b": 2}]}"#), 3);
+        assert_eq!(nesting_depth(br#"{"a": "[[[[{{{{\"]]"}"#), 1);
+        assert_eq!(nesting_depth(b"[]]]][[[]"), 3);
+        assert!(parse_body(true, "[".repeat(33).as_bytes()).is_err());
+        assert!(parse_body(
+            true,
+            format!("{{\"a\":{}{}}}", "[".repeat(31), "]".repeat(31)).as_bytes()
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn empty_bodies_are_empty_objects_and_others_must_be_declared_json_objects() {
+        assert!(parse_body(false, b"  \n").unwrap().is_empty());
+        assert!(matches!(
+            parse_body(false, b"{}"),
+            Err(ApiError::UnsupportedMediaType)
+        ));
+        assert!(parse_body(true, b"[]").is_err());
+        assert!(parse_body(true, b"{").is_err());
+        assert_eq!(parse_body(true, br#"{"a":1}"#).unwrap()["a"], 1);
+    }
 
     #[test]
     fn json_content_types_are_recognised_with_parameters_and_suffixes() {

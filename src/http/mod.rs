@@ -3,11 +3,12 @@
 
 mod conditional;
 mod health;
-mod json;
+pub mod json;
 mod middleware;
 pub mod openapi;
-mod pagination;
+pub mod pagination;
 mod posts;
+pub mod rate_limit;
 mod tokens;
 mod users;
 
@@ -23,7 +24,7 @@ use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::PasswordHasher;
+use crate::auth::{LoginThrottle, PasswordHasher};
 use crate::error::{error_response, ApiError};
 use crate::store::DynStore;
 
@@ -43,6 +44,8 @@ pub struct App {
     pub hasher: PasswordHasher,
     pub limits: Limits,
     pub cors: Cors,
+    pub throttle: LoginThrottle,
+    pub rate_limits: rate_limit::RateLimits,
 }
 
 #[derive(Clone)]
@@ -70,10 +73,12 @@ pub fn app(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .layer(from_fn(middleware::record_route))
         .with_state(state.clone());
     // The router adds `Allow` to its 405s outside any layer of its own, so the layers that must
-    // see it wrap the router from outside. Outermost last: observe -> cors -> json_errors.
+    // see it wrap the router from outside. Outermost last: observe -> cors -> rate limits ->
+    // json_errors (rate limits inside CORS so a browser can read its 429).
     Router::new()
         .fallback_service(routes)
         .layer(from_fn(middleware::json_errors))
+        .layer(from_fn_with_state(state.clone(), rate_limit::limit))
         .layer(from_fn_with_state(state.clone(), middleware::cors))
         .layer(from_fn_with_state(state, middleware::observe))
 }

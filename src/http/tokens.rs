@@ -54,6 +54,8 @@ struct Issued<'a> {
             headers(("Cache-Control" = String, description = "`no-store`"))),
         (status = 401, description = "`Invalid username or password`: the same for an unknown user and a wrong password", body = ErrorDoc,
             headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
+        (status = 429, description = "Too many failed logins for this account; wait `Retry-After` seconds", body = ErrorDoc,
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
     ))]
 async fn login(State(state): State<AppState>, body: JsonObject) -> Result<Response, ApiError> {
     let username = body
@@ -66,6 +68,16 @@ async fn login(State(state): State<AppState>, body: JsonObject) -> Result<Respon
     if password.chars().count() > Password::MAX || username.len() > 64 {
         return Err(ApiError::InvalidCredentials);
     }
+    if let Some(wait) = state.throttle.locked(username) {
+        tracing::warn!(
+            username,
+            "login refused: account throttled after repeated failures"
+        );
+        return Err(ApiError::TooManyRequests {
+            message: "Too many failed logins for this account; try again later",
+            retry_after: wait,
+        });
+    }
     let found = state.store.credentials(username).await?;
     // Unknown users are checked against a decoy hash: same answer, same time as a wrong password.
     let ok = state
@@ -73,9 +85,11 @@ async fn login(State(state): State<AppState>, body: JsonObject) -> Result<Respon
         .verify(password, found.as_ref().map(|c| c.password_hash.as_str()))
         .await?;
     let Some(credentials) = found.filter(|_| ok) else {
-        tracing::warn!(username, "failed login");
+        let failures = state.throttle.failed(username);
+        tracing::warn!(username, failures, "failed login");
         return Err(ApiError::InvalidCredentials);
     };
+    state.throttle.succeeded(username);
     let user = credentials.user;
     let token = Token::generate();
     let now = Timestamp::now();

@@ -8,6 +8,7 @@ mod contract;
 mod cors;
 mod errors;
 mod operations;
+mod owasp;
 mod pagination;
 mod posts;
 mod process;

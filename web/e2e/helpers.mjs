@@ -222,3 +222,61 @@ export async function api(base, method, path, { token, body, headers = {} } = {}
   }
   return { status: response.status, headers: response.headers, body: json };
 }
+
+/** True for http(s)/ws(s) URLs on 127.0.0.1, localhost or ::1; data:, blob: and about: URLs never touch the network. */
+export function isLoopbackUrl(raw) {
+  const url = new URL(raw);
+  if (["data:", "blob:", "about:"].includes(url.protocol)) return true;
+  return ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+}
+
+/**
+ * Networking only on loopback for everything the context does: any request to another host is
+ * aborted before it leaves the browser, and recorded (with any the router did not see), so a test
+ * can assert that none was even attempted. Returns the list of attempted non-loopback requests.
+ */
+export async function confineToLoopback(context) {
+  const attempted = [];
+  const seen = new WeakSet();
+  const note = (req) => {
+    if (seen.has(req)) return;
+    seen.add(req);
+    attempted.push(`${req.method()} ${req.url()}`);
+  };
+  await context.route(
+    (url) => !isLoopbackUrl(url.href),
+    (route) => {
+      note(route.request());
+      return route.abort("blockedbyclient");
+    },
+  );
+  await context.routeWebSocket(
+    (url) => !isLoopbackUrl(url.href),
+    (ws) => {
+      attempted.push(`WEBSOCKET ${ws.url()}`);
+      return ws.close();
+    },
+  );
+  context.on("request", (req) => {
+    if (!isLoopbackUrl(req.url())) note(req);
+  });
+  return attempted;
+}
+
+/**
+ * Records every Content-Security-Policy violation in the context's pages (reported by the page
+ * itself through a `securitypolicyviolation` listener installed before any of its scripts run).
+ * Returns the list of violations, as text.
+ */
+export async function recordCspViolations(context) {
+  const violations = [];
+  await context.exposeBinding("__e2eCspViolation", ({ frame }, text) => violations.push(`${frame.url()}: ${text}`));
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => {
+      window.__e2eCspViolation(
+        `${e.effectiveDirective} blocked ${e.blockedURI || "(inline)"} at ${e.sourceFile}:${e.lineNumber} (${e.disposition}): ${e.sample}`,
+      );
+    });
+  });
+  return violations;
+}

@@ -1,0 +1,211 @@
+//! Per-client-IP request budgets (token buckets): one on the whole API, a tighter one on sign-up.
+//! Both are off unless configured. The client is the peer address, or with `--trust-forwarded-for`
+//! the last address in `X-Forwarded-For` (the one the load balancer in front of us appended).
+//! Buckets live in this process: with N instances a client gets up to N times the budget.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use crate::error::ApiError;
+
+/// Most clients tracked at once; past this, full buckets (idle clients) are dropped.
+const MAX_TRACKED: usize = 100_000;
+
+/// `N/s`, `N/min` or `N/h`: N requests per period, with bursts of up to N.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    pub per_period: u32,
+    pub period: Duration,
+}
+
+impl FromStr for Rate {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (n, unit) = s
+            .split_once('/')
+            .ok_or_else(|| format!("{s:?}: expected N/s, N/min or N/h"))?;
+        let per_period: u32 = n
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("{s:?}: N must be a positive integer"))?;
+        let period = match unit.trim() {
+            "s" | "sec" | "second" => Duration::from_secs(1),
+            "m" | "min" | "minute" => Duration::from_secs(60),
+            "h" | "hour" => Duration::from_secs(3600),
+            other => return Err(format!("{s:?}: unknown period {other:?}; use s, min or h")),
+        };
+        Ok(Self { per_period, period })
+    }
+}
+
+struct Bucket {
+    tokens: f64,
+    updated: Instant,
+}
+
+pub struct RateLimiter {
+    rate: Rate,
+    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+}
+
+impl RateLimiter {
+    pub fn new(rate: Rate) -> Self {
+        Self {
+            rate,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes one token for `client`, or says how long until one is available.
+    pub fn take(&self, client: IpAddr) -> Result<(), Duration> {
+        let capacity = f64::from(self.rate.per_period);
+        let per_sec = capacity / self.rate.period.as_secs_f64();
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().expect("rate limiter poisoned");
+        if buckets.len() >= MAX_TRACKED {
+            buckets.retain(|_, b| {
+                b.tokens + now.duration_since(b.updated).as_secs_f64() * per_sec < capacity
+            });
+        }
+        let bucket = buckets.entry(client).or_insert(Bucket {
+            tokens: capacity,
+            updated: now,
+        });
+        let refill = now.duration_since(bucket.updated).as_secs_f64() * per_sec;
+        bucket.tokens = (bucket.tokens + refill).min(capacity);
+        bucket.updated = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((1.0 - bucket.tokens) / per_sec))
+        }
+    }
+}
+
+/// Who is asking: the peer, or the proxy's word for it when the proxy is trusted.
+pub fn client_ip(
+    headers: &HeaderMap,
+    peer: Option<IpAddr>,
+    trust_forwarded: bool,
+) -> Option<IpAddr> {
+    if trust_forwarded {
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+            .next_back();
+        if forwarded.is_some() {
+            return forwarded;
+        }
+    }
+    peer
+}
+
+pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limits = &state.rate_limits;
+    if limits.api.is_none() && limits.signup.is_none() {
+        return next.run(req).await;
+    }
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let Some(ip) = client_ip(req.headers(), peer, limits.trust_forwarded_for) else {
+        return next.run(req).await;
+    };
+    let path = req.uri().path();
+    let is_api = path.starts_with("/api/");
+    let is_signup = path == "/api/users" && req.method() == Method::POST;
+    let verdict = match (&limits.api, &limits.signup) {
+        (Some(api), _) if is_api => api.take(ip),
+        _ => Ok(()),
+    }
+    .and_then(|()| match &limits.signup {
+        Some(signup) if is_signup => signup.take(ip),
+        _ => Ok(()),
+    });
+    match verdict {
+        Ok(()) => next.run(req).await,
+        Err(wait) => ApiError::TooManyRequests {
+            message: "Too many requests; slow down",
+            retry_after: wait,
+        }
+        .into_response(),
+    }
+}
+
+/// The budgets in force.
+#[derive(Default)]
+pub struct RateLimits {
+    pub api: Option<RateLimiter>,
+    pub signup: Option<RateLimiter>,
+    pub trust_forwarded_for: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_parse_from_n_per_period() {
+        assert_eq!(
+            "100/s".parse::<Rate>().unwrap(),
+            Rate {
+                per_period: 100,
+                period: Duration::from_secs(1)
+            }
+        );
+        assert_eq!(
+            "10/min".parse::<Rate>().unwrap().period,
+            Duration::from_secs(60)
+        );
+        for bad in ["", "10", "0/s", "-1/s", "x/s", "10/fortnight"] {
+            assert!(bad.parse::<Rate>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_bucket_allows_a_burst_then_refuses_with_the_wait() {
+        let limiter = RateLimiter::new("3/min".parse().unwrap());
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        for _ in 0..3 {
+            assert!(limiter.take(ip).is_ok());
+        }
+        let wait = limiter.take(ip).unwrap_err();
+        assert!(
+            wait > Duration::from_secs(15) && wait <= Duration::from_secs(20),
+            "{wait:?}"
+        );
+        assert!(
+            limiter.take("10.0.0.2".parse().unwrap()).is_ok(),
+            "clients are separate"
+        );
+    }
+
+    #[test]
+    fn forwarded_for_is_used_only_when_trusted_and_its_last_entry_counts() {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "1.1.1.1, 2.2.2.2".parse().unwrap());
+        let peer: IpAddr = "127.0.0.1".parse().unwrap();
+        assert_eq!(client_ip(&h, Some(peer), false), Some(peer));
+        assert_eq!(
+            client_ip(&h, Some(peer), true),
+            Some("2.2.2.2".parse().unwrap())
+        );
+        assert_eq!(client_ip(&HeaderMap::new(), Some(peer), true), Some(peer));
+    }
+}
