@@ -23,7 +23,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     telemetry::init(config.log_format);
     let app = Application::build(&config).await?;
-    app.run_until(shutdown_signal()).await
+    let shutdown = shutdown_signal();
+    app.run_until(shutdown).await
 }
 
 async fn migrate(db: DatabaseArgs) -> anyhow::Result<()> {

@@ -131,6 +131,10 @@ pub struct ServeConfig {
     #[arg(long, env = "POSTBASE_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
 
+    /// Serve Prometheus metrics at `GET /metrics` (`--metrics false` turns it off).
+    #[arg(long, env = "POSTBASE_METRICS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub metrics: bool,
+
     /// Most client connections held open at once; further connections wait in the kernel's backlog.
     #[arg(long, env = "POSTBASE_MAX_CONNECTIONS", default_value_t = 10_000)]
     pub max_connections: usize,

@@ -79,7 +79,11 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         .map_or("<unmatched>", |m| m.as_str())
         .to_owned();
     let status = res.status().as_u16();
-    let latency_ms = format!("{:.3}", started.elapsed().as_secs_f64() * 1000.0);
+    let elapsed = started.elapsed();
+    state
+        .metrics
+        .record_request(&route, method.as_str(), status, elapsed);
+    let latency_ms = format!("{:.3}", elapsed.as_secs_f64() * 1000.0);
     if status >= 500 {
         tracing::error!(%method, %route, status, %latency_ms, request_id = %id, "request");
     } else {

@@ -4,6 +4,7 @@
 mod conditional;
 mod health;
 pub mod json;
+pub mod metrics;
 mod middleware;
 pub mod openapi;
 pub mod pagination;
@@ -46,6 +47,9 @@ pub struct App {
     pub cors: Cors,
     pub throttle: LoginThrottle,
     pub rate_limits: rate_limit::RateLimits,
+    pub metrics: metrics::Metrics,
+    /// Whether `GET /metrics` answers (`--metrics`).
+    pub metrics_enabled: bool,
 }
 
 #[derive(Clone)]
@@ -91,6 +95,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(posts::router())
         .merge(health::router())
         .routes(utoipa_axum::routes!(openapi::document))
+        .routes(utoipa_axum::routes!(metrics::metrics))
 }
 
 /// The OpenAPI document the running server describes itself with.

@@ -10,6 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::json::JsonObject;
+use super::metrics::Metrics;
 use super::openapi::ErrorDoc;
 use super::users::{no_store, private, PrivateUser};
 use super::AppState;
@@ -69,6 +70,7 @@ async fn login(State(state): State<AppState>, body: JsonObject) -> Result<Respon
         return Err(ApiError::InvalidCredentials);
     }
     if let Some(wait) = state.throttle.locked(username) {
+        Metrics::count(&state.metrics.logins_throttled);
         tracing::warn!(
             username,
             "login refused: account throttled after repeated failures"
@@ -85,11 +87,13 @@ async fn login(State(state): State<AppState>, body: JsonObject) -> Result<Respon
         .verify(password, found.as_ref().map(|c| c.password_hash.as_str()))
         .await?;
     let Some(credentials) = found.filter(|_| ok) else {
+        Metrics::count(&state.metrics.logins_failed);
         let failures = state.throttle.failed(username);
         tracing::warn!(username, failures, "failed login");
         return Err(ApiError::InvalidCredentials);
     };
     state.throttle.succeeded(username);
+    Metrics::count(&state.metrics.logins_succeeded);
     let user = credentials.user;
     let token = Token::generate();
     let now = Timestamp::now();
@@ -98,6 +102,7 @@ async fn login(State(state): State<AppState>, body: JsonObject) -> Result<Respon
         .store
         .create_token(user.id, token.hash().0, now, expires_at)
         .await?;
+    Metrics::count(&state.metrics.tokens_issued);
     let body = Issued {
         token: token.as_str(),
         expires_at,
@@ -111,7 +116,9 @@ async fn login(State(state): State<AppState>, body: JsonObject) -> Result<Respon
     security(("bearer" = [])),
     responses((status = 204, description = "Revoked; the token is refused from the next request on")))]
 async fn logout(State(state): State<AppState>, caller: AuthUser) -> Result<StatusCode, ApiError> {
-    state.store.revoke_token(caller.token.0).await?;
+    if state.store.revoke_token(caller.token.0).await? {
+        Metrics::count(&state.metrics.tokens_revoked);
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -97,10 +97,21 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// How busy the database connections are, for `/metrics`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PoolStats {
+    pub size: u64,
+    pub in_use: u64,
+    pub waiting: u64,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Is the database reachable and migrated?
     async fn ready(&self) -> StoreResult<()>;
+
+    /// Connections open, busy and waited for.
+    fn pool_stats(&self) -> PoolStats;
 
     async fn create_user(&self, new: NewUser, now: Timestamp) -> StoreResult<User>;
     async fn user(&self, id: i64) -> StoreResult<Option<User>>;

@@ -53,3 +53,48 @@ async fn every_response_carries_the_hygiene_headers() {
         assert!(res.headers().get("server").is_none());
     }
 }
+
+#[tokio::test]
+async fn metrics_count_requests_latency_logins_tokens_and_the_pool() {
+    let app = crate::helpers::spawn_app().await;
+    let alice = app.user("alice").await;
+    assert_eq!(app.login("alice", "wrong password!").await.status(), 401);
+    app.authed(Method::DELETE, "/api/tokens/current", &alice.token)
+        .send()
+        .await
+        .unwrap();
+    app.get("/api/posts/12345").await;
+    let res = app.get("/metrics").await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = res.text().await.unwrap();
+    for line in [
+        "postbase_http_requests_total{route=\"/api/users\",method=\"POST\",status=\"201\"} 1",
+        "postbase_http_requests_total{route=\"/api/posts/{id}\",method=\"GET\",status=\"404\"} 1",
+        "postbase_logins_total{result=\"succeeded\"} 1",
+        "postbase_logins_total{result=\"failed\"} 1",
+        "postbase_tokens_issued_total 1",
+        "postbase_tokens_revoked_total 1",
+        "postbase_http_request_duration_seconds_count{route=\"/api/tokens\"} 2",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in\n{text}");
+    }
+    for family in [
+        "postbase_db_pool_size",
+        "postbase_db_pool_in_use",
+        "postbase_db_pool_waiting",
+    ] {
+        assert!(text.contains(&format!("# TYPE {family} gauge")), "{family}");
+    }
+}
+
+#[tokio::test]
+async fn metrics_can_be_turned_off() {
+    let app = crate::helpers::spawn_app_with(|c| c.metrics = false).await;
+    let res = app.get("/metrics").await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(res.headers()["content-type"], "application/json");
+}

@@ -7,14 +7,15 @@ mod queries;
 mod writer;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 
 use super::{
-    Change, Credentials, NewUser, PageQuery, Post, PostChanges, Store, StoreError, StoreResult,
-    User, UserChanges,
+    Change, Credentials, NewUser, PageQuery, PoolStats, Post, PostChanges, Store, StoreError,
+    StoreResult, User, UserChanges,
 };
 use crate::domain::Timestamp;
 use writer::Writer;
@@ -28,6 +29,8 @@ const MAX_IDLE_READERS: usize = 16;
 pub struct SqliteStore {
     path: PathBuf,
     readers: Mutex<Vec<Connection>>,
+    /// Read connections currently lent out.
+    reading: AtomicU64,
     writer: Writer,
 }
 
@@ -78,11 +81,13 @@ impl SqliteStore {
         Ok(Self {
             path,
             readers: Mutex::new(Vec::new()),
+            reading: AtomicU64::new(0),
             writer,
         })
     }
 
     fn take_reader(&self) -> StoreResult<Connection> {
+        self.reading.fetch_add(1, Ordering::Relaxed);
         if let Some(conn) = self.readers.lock().expect("reader pool poisoned").pop() {
             return Ok(conn);
         }
@@ -95,6 +100,7 @@ impl SqliteStore {
     }
 
     fn give_back(&self, conn: Connection) {
+        self.reading.fetch_sub(1, Ordering::Relaxed);
         let mut pool = self.readers.lock().expect("reader pool poisoned");
         if pool.len() < MAX_IDLE_READERS {
             pool.push(conn);
@@ -107,7 +113,9 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
-        let conn = self.take_reader()?;
+        let conn = self.take_reader().inspect_err(|_| {
+            self.reading.fetch_sub(1, Ordering::Relaxed);
+        })?;
         let (conn, result) = tokio::task::spawn_blocking(move || {
             let result = f(&conn);
             (conn, result)
@@ -140,6 +148,16 @@ impl Store for SqliteStore {
     async fn ready(&self) -> StoreResult<()> {
         self.read(|c| c.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(())))
             .await
+    }
+
+    fn pool_stats(&self) -> PoolStats {
+        let idle = self.readers.lock().map_or(0, |r| r.len() as u64);
+        let in_use = self.reading.load(Ordering::Relaxed);
+        PoolStats {
+            size: idle + in_use + 1,
+            in_use,
+            waiting: self.writer.queued(),
+        }
     }
 
     async fn create_user(&self, new: NewUser, now: Timestamp) -> StoreResult<User> {

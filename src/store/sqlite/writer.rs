@@ -4,6 +4,8 @@
 //! failing request (say, a taken username) rolls back alone without spoiling its batch.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
@@ -18,15 +20,24 @@ type Job = Box<dyn FnOnce(&Connection) -> Reply + Send>;
 
 pub struct Writer {
     jobs: mpsc::UnboundedSender<Job>,
+    /// Jobs sent and not yet taken by the writer thread.
+    queued: Arc<AtomicU64>,
 }
 
 impl Writer {
     pub fn start(conn: Connection) -> std::io::Result<Self> {
         let (jobs, rx) = mpsc::unbounded_channel();
+        let queued = Arc::new(AtomicU64::new(0));
+        let taken = queued.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || write_loop(conn, rx))?;
-        Ok(Self { jobs })
+            .spawn(move || write_loop(conn, rx, &taken))?;
+        Ok(Self { jobs, queued })
+    }
+
+    /// Writes waiting for the writer thread.
+    pub fn queued(&self) -> u64 {
+        self.queued.load(Ordering::Relaxed)
     }
 
     /// Runs `f` in the next transaction and resolves once that transaction has committed.
@@ -42,6 +53,7 @@ impl Writer {
                 let _ = reply_tx.send(committed.and(result));
             })
         });
+        self.queued.fetch_add(1, Ordering::Relaxed);
         self.jobs
             .send(job)
             .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
@@ -68,8 +80,9 @@ fn in_savepoint<T>(
     }
 }
 
-fn write_loop(conn: Connection, mut rx: mpsc::UnboundedReceiver<Job>) {
+fn write_loop(conn: Connection, mut rx: mpsc::UnboundedReceiver<Job>, queued: &AtomicU64) {
     while let Some(first) = rx.blocking_recv() {
+        queued.fetch_sub(1, Ordering::Relaxed);
         let mut replies: Vec<Reply> = Vec::with_capacity(8);
         let batch = catch_unwind(AssertUnwindSafe(|| {
             if conn.execute_batch("BEGIN IMMEDIATE").is_err() {
@@ -80,7 +93,10 @@ fn write_loop(conn: Connection, mut rx: mpsc::UnboundedReceiver<Job>) {
             replies.push(first(&conn));
             while replies.len() < MAX_BATCH {
                 match rx.try_recv() {
-                    Ok(job) => replies.push(job(&conn)),
+                    Ok(job) => {
+                        queued.fetch_sub(1, Ordering::Relaxed);
+                        replies.push(job(&conn));
+                    }
                     Err(_) => break,
                 }
             }

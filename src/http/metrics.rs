@@ -1,0 +1,177 @@
+//! `GET /metrics` in Prometheus text format: requests by route, method and status; a latency
+//! histogram by route; the database pool; logins; tokens. Counted in this process: with several
+//! instances, scrape each one (the usual Prometheus model).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+
+use super::AppState;
+use crate::error::ApiError;
+
+/// Upper bounds of the latency buckets, in seconds.
+const BUCKETS: [f64; 13] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
+#[derive(Default)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    latency: Mutex<BTreeMap<String, Histogram>>,
+    pub logins_succeeded: AtomicU64,
+    pub logins_failed: AtomicU64,
+    pub logins_throttled: AtomicU64,
+    pub tokens_issued: AtomicU64,
+    pub tokens_revoked: AtomicU64,
+}
+
+impl Metrics {
+    pub fn record_request(&self, route: &str, method: &str, status: u16, latency: Duration) {
+        *self
+            .requests
+            .lock()
+            .expect("metrics poisoned")
+            .entry((route.to_owned(), method.to_owned(), status))
+            .or_default() += 1;
+        let secs = latency.as_secs_f64();
+        let mut latency = self.latency.lock().expect("metrics poisoned");
+        let h = latency.entry(route.to_owned()).or_default();
+        for (count, bound) in h.counts.iter_mut().zip(BUCKETS) {
+            if secs <= bound {
+                *count += 1;
+            }
+        }
+        h.count += 1;
+        h.sum += secs;
+    }
+
+    pub fn count(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn render(&self, pool: crate::store::PoolStats) -> String {
+        let mut out = String::with_capacity(4096);
+        let _ = writeln!(out, "# HELP postbase_http_requests_total HTTP requests served, by route template, method and status.");
+        let _ = writeln!(out, "# TYPE postbase_http_requests_total counter");
+        for ((route, method, status), n) in self.requests.lock().expect("metrics poisoned").iter() {
+            let _ = writeln!(
+                out,
+                "postbase_http_requests_total{{route=\"{}\",method=\"{method}\",status=\"{status}\"}} {n}",
+                escape(route)
+            );
+        }
+        let _ = writeln!(out, "# HELP postbase_http_request_duration_seconds Time from request to response, by route template.");
+        let _ = writeln!(
+            out,
+            "# TYPE postbase_http_request_duration_seconds histogram"
+        );
+        for (route, h) in self.latency.lock().expect("metrics poisoned").iter() {
+            let route = escape(route);
+            for (count, bound) in h.counts.iter().zip(BUCKETS) {
+                let _ = writeln!(out, "postbase_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {count}");
+            }
+            let _ = writeln!(
+                out,
+                "postbase_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(
+                out,
+                "postbase_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                out,
+                "postbase_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
+                h.count
+            );
+        }
+        let counters = [
+            (
+                "postbase_logins_total{result=\"succeeded\"}",
+                &self.logins_succeeded,
+                "postbase_logins_total",
+                "Login attempts by result.",
+            ),
+            (
+                "postbase_logins_total{result=\"failed\"}",
+                &self.logins_failed,
+                "",
+                "",
+            ),
+            (
+                "postbase_logins_total{result=\"throttled\"}",
+                &self.logins_throttled,
+                "",
+                "",
+            ),
+            (
+                "postbase_tokens_issued_total",
+                &self.tokens_issued,
+                "postbase_tokens_issued_total",
+                "Tokens issued by logins.",
+            ),
+            (
+                "postbase_tokens_revoked_total",
+                &self.tokens_revoked,
+                "postbase_tokens_revoked_total",
+                "Tokens revoked by logouts.",
+            ),
+        ];
+        for (series, value, family, help) in counters {
+            if !family.is_empty() {
+                let _ = writeln!(out, "# HELP {family} {help}");
+                let _ = writeln!(out, "# TYPE {family} counter");
+            }
+            let _ = writeln!(out, "{series} {}", value.load(Ordering::Relaxed));
+        }
+        for (name, help, value) in [
+            ("postbase_db_pool_size", "Database connections open.", pool.size),
+            ("postbase_db_pool_in_use", "Database connections busy with a request.", pool.in_use),
+            ("postbase_db_pool_waiting", "Requests waiting for a database connection (or, on SQLite, writes queued for the writer).", pool.waiting),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} gauge");
+            let _ = writeln!(out, "{name} {value}");
+        }
+        out
+    }
+}
+
+fn escape(label: &str) -> String {
+    label
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Prometheus metrics of this instance (off with `--metrics false`).
+#[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition format", body = String, content_type = "text/plain"),
+              (status = 404, description = "Metrics are turned off (`--metrics false`)")))]
+pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    if !state.metrics_enabled {
+        return Err(ApiError::NotFound("Not found"));
+    }
+    let body = state.metrics.render(state.store.pool_stats());
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    ))
+}
