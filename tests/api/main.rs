@@ -6,6 +6,7 @@ mod helpers;
 mod conditional;
 mod cors;
 mod errors;
+mod multi;
 mod operations;
 mod pagination;
 mod posts;

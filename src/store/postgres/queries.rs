@@ -8,7 +8,8 @@ use tokio_postgres::Row;
 
 use crate::domain::Timestamp;
 use crate::store::{
-    Change, Credentials, NewUser, PageQuery, Post, PostChanges, StoreResult, User, UserChanges,
+    Change, Credentials, NewUser, PageQuery, Post, PostChanges, StoreError, StoreResult, User,
+    UserChanges,
 };
 
 const USER_COLUMNS: &str = "id, username, email, admin, version, created_at";
@@ -25,16 +26,21 @@ fn user_row(r: &Row) -> User {
     }
 }
 
-fn post_row(r: &Row) -> Post {
-    Post {
+/// Post text is UTF-8 in BYTEA columns (see the migration: TEXT cannot hold U+0000).
+pub fn text(r: &Row, i: usize) -> StoreResult<String> {
+    String::from_utf8(r.get(i)).map_err(|_| StoreError::Other("post text is not UTF-8".into()))
+}
+
+fn post_row(r: &Row) -> StoreResult<Post> {
+    Ok(Post {
         id: r.get(0),
-        title: r.get(1),
-        body: r.get(2),
+        title: text(r, 1)?,
+        body: text(r, 2)?,
         author_id: r.get(3),
         created_at: Timestamp(r.get(4)),
         updated_at: Timestamp(r.get(5)),
         version: r.get(6),
-    }
+    })
 }
 
 pub async fn insert_user(c: &Object, new: &NewUser, now: Timestamp) -> StoreResult<User> {
@@ -206,15 +212,27 @@ pub async fn insert_post(
     );
     let stmt = c.prepare_cached(&sql).await?;
     let row = c
-        .query_one(&stmt, &[&author_id, &title, &body, &now.micros()])
+        .query_one(
+            &stmt,
+            &[
+                &author_id,
+                &title.as_bytes(),
+                &body.as_bytes(),
+                &now.micros(),
+            ],
+        )
         .await?;
-    Ok(post_row(&row))
+    post_row(&row)
 }
 
 pub async fn post_by_id(c: &Object, id: i64) -> StoreResult<Option<Post>> {
     let sql = format!("SELECT {POST_COLUMNS} FROM posts WHERE id = $1");
     let stmt = c.prepare_cached(&sql).await?;
-    Ok(c.query_opt(&stmt, &[&id]).await?.as_ref().map(post_row))
+    c.query_opt(&stmt, &[&id])
+        .await?
+        .as_ref()
+        .map(post_row)
+        .transpose()
 }
 
 pub async fn list_posts(
@@ -240,7 +258,7 @@ pub async fn list_posts(
             c.query(&stmt, &[&before, &limit]).await?
         }
     };
-    Ok(rows.iter().map(post_row).collect())
+    rows.iter().map(post_row).collect()
 }
 
 pub async fn update_post(
@@ -259,11 +277,17 @@ pub async fn update_post(
     let row = c
         .query_opt(
             &stmt,
-            &[&id, &expected, &changes.title, &changes.body, &now.micros()],
+            &[
+                &id,
+                &expected,
+                &changes.title.as_deref().map(str::as_bytes),
+                &changes.body.as_deref().map(str::as_bytes),
+                &now.micros(),
+            ],
         )
         .await?;
     match row {
-        Some(row) => Ok(Change::Done(post_row(&row))),
+        Some(row) => Ok(Change::Done(post_row(&row)?)),
         None => missed(c, "posts", id).await,
     }
 }

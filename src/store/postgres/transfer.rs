@@ -2,6 +2,8 @@
 
 use deadpool_postgres::Object;
 
+use super::queries::text;
+
 use crate::store::{PostRecord, Record, StoreError, StoreResult, TokenRecord, UserRecord};
 
 pub async fn users(c: &Object, after: i64, limit: u32) -> StoreResult<Vec<UserRecord>> {
@@ -58,18 +60,19 @@ pub async fn posts(c: &Object, after: i64, limit: u32) -> StoreResult<Vec<PostRe
         )
         .await?;
     let rows = c.query(&stmt, &[&after, &i64::from(limit)]).await?;
-    Ok(rows
-        .iter()
-        .map(|r| PostRecord {
-            id: r.get(0),
-            author_id: r.get(1),
-            title: r.get(2),
-            body: r.get(3),
-            version: r.get(4),
-            created_at: r.get(5),
-            updated_at: r.get(6),
+    rows.iter()
+        .map(|r| {
+            Ok(PostRecord {
+                id: r.get(0),
+                author_id: r.get(1),
+                title: text(r, 2)?,
+                body: text(r, 3)?,
+                version: r.get(4),
+                created_at: r.get(5),
+                updated_at: r.get(6),
+            })
         })
-        .collect())
+        .collect()
 }
 
 pub async fn is_empty(c: &Object) -> StoreResult<bool> {
@@ -133,8 +136,8 @@ pub async fn import(c: &mut Object, records: &[Record]) -> StoreResult<()> {
                     &[
                         &p.id,
                         &p.author_id,
-                        &p.title,
-                        &p.body,
+                        &p.title.as_bytes(),
+                        &p.body.as_bytes(),
                         &p.version,
                         &p.created_at,
                         &p.updated_at,
