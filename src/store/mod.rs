@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 
 use crate::domain::Timestamp;
-pub use transfer::{PostRecord, Record, TokenRecord, UserRecord};
+pub use transfer::{IdsRecord, PostRecord, Record, TokenRecord, UserRecord};
 
 /// A user as stored, without the password hash (see [`Credentials`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,12 +155,15 @@ pub trait Store: Send + Sync + 'static {
     async fn export_tokens(&self, after: Vec<u8>, limit: u32) -> StoreResult<Vec<TokenRecord>>;
     /// Posts with `id > after`, by id.
     async fn export_posts(&self, after: i64, limit: u32) -> StoreResult<Vec<PostRecord>>;
+    /// The largest user and post ids ever handed out, deleted rows included.
+    async fn export_ids(&self) -> StoreResult<IdsRecord>;
     /// Does the database hold no users, tokens or posts?
     async fn is_empty(&self) -> StoreResult<bool>;
     /// Inserts records as they are, ids included, in one transaction. Parents before children.
     async fn import(&self, records: Vec<Record>) -> StoreResult<()>;
-    /// After an import: moves id generators past the largest imported ids.
-    async fn finish_import(&self) -> StoreResult<()>;
+    /// After an import: moves id generators past the largest imported ids and past `ids`, so that
+    /// no id is handed out twice, not even one of a row deleted before the export.
+    async fn finish_import(&self, ids: IdsRecord) -> StoreResult<()>;
 }
 
 pub type DynStore = Arc<dyn Store>;

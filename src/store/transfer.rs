@@ -3,7 +3,8 @@
 //!
 //! The first line is a header (`{"format":"postbase-export","version":1}`); then every user, every
 //! token and every post, each a JSON object tagged with `"kind"`, parents before children and each
-//! kind in key order, so that two exports of the same data are byte-identical. Rows go as stored:
+//! kind in key order, so that two exports of the same data are byte-identical; last, the largest
+//! ids ever handed out (`"kind":"ids"`), so that ids of deleted rows are not handed out again. Rows go as stored:
 //! ids, versions, admin flags, argon2 password hashes, SHA-256 token hashes (hex) and timestamps
 //! (integer microseconds since the epoch, UTC), so users keep their passwords and live tokens.
 
@@ -78,12 +79,20 @@ pub struct PostRecord {
     pub updated_at: i64,
 }
 
+/// The largest ids ever handed out, deleted rows included (0: none yet).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdsRecord {
+    pub users: i64,
+    pub posts: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Record {
     User(UserRecord),
     Token(TokenRecord),
     Post(PostRecord),
+    Ids(IdsRecord),
 }
 
 mod hex32 {
@@ -179,6 +188,7 @@ pub async fn export(
             progress.inc(1);
         }
     }
+    write_line(out, &Record::Ids(store.export_ids().await?))?;
     out.flush()?;
     Ok(counts)
 }
@@ -207,6 +217,7 @@ pub async fn import(
         header.version
     );
     let mut counts = Counts::default();
+    let mut ids = IdsRecord::default();
     let mut batch = Vec::with_capacity(BATCH as usize);
     for (i, line) in lines {
         let line = line?;
@@ -220,6 +231,10 @@ pub async fn import(
             Record::User(_) => counts.users += 1,
             Record::Token(_) => counts.tokens += 1,
             Record::Post(_) => counts.posts += 1,
+            Record::Ids(seen) => {
+                ids = *seen;
+                continue;
+            }
         }
         batch.push(record);
         if batch.len() >= BATCH as usize {
@@ -229,7 +244,7 @@ pub async fn import(
     if !batch.is_empty() {
         store.import(batch).await?;
     }
-    store.finish_import().await?;
+    store.finish_import(ids).await?;
     Ok(counts)
 }
 

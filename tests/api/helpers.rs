@@ -171,6 +171,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// A second handle on the same database, for arranging what the API cannot (an admin).
     pub store: DynStore,
+    pub database_url: String,
     _stop: oneshot::Sender<()>,
     /// Last, so the database outlives the server using it.
     _db: Arc<TestDb>,
@@ -222,6 +223,7 @@ pub async fn spawn_app_with_routes(
             .build()
             .unwrap(),
         store,
+        database_url,
         _stop: stop,
         _db: db,
     }

@@ -12,4 +12,5 @@ mod pagination;
 mod posts;
 mod process;
 mod tokens;
+mod transfer;
 mod users;

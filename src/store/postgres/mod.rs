@@ -25,8 +25,8 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::NoTls;
 
 use super::{
-    Change, ConnectOptions, Credentials, NewUser, PageQuery, Post, PostChanges, PostRecord, Record,
-    Store, StoreError, StoreResult, TokenRecord, User, UserChanges, UserRecord,
+    Change, ConnectOptions, Credentials, IdsRecord, NewUser, PageQuery, Post, PostChanges,
+    PostRecord, Record, Store, StoreError, StoreResult, TokenRecord, User, UserChanges, UserRecord,
 };
 use crate::domain::Timestamp;
 
@@ -345,6 +345,10 @@ impl Store for PgStore {
             .await
     }
 
+    async fn export_ids(&self) -> StoreResult<IdsRecord> {
+        self.with(|c| async move { transfer::ids(&c).await }).await
+    }
+
     async fn is_empty(&self) -> StoreResult<bool> {
         self.with(|c| async move { transfer::is_empty(&c).await })
             .await
@@ -355,8 +359,8 @@ impl Store for PgStore {
             .await
     }
 
-    async fn finish_import(&self) -> StoreResult<()> {
-        self.with(|c| async move { transfer::advance_sequences(&c).await })
+    async fn finish_import(&self, ids: IdsRecord) -> StoreResult<()> {
+        self.with(|c| async move { transfer::advance_sequences(&c, ids).await })
             .await
     }
 }

@@ -4,7 +4,9 @@ use deadpool_postgres::Object;
 
 use super::queries::text;
 
-use crate::store::{PostRecord, Record, StoreError, StoreResult, TokenRecord, UserRecord};
+use crate::store::{
+    IdsRecord, PostRecord, Record, StoreError, StoreResult, TokenRecord, UserRecord,
+};
 
 pub async fn users(c: &Object, after: i64, limit: u32) -> StoreResult<Vec<UserRecord>> {
     let stmt = c
@@ -130,6 +132,7 @@ pub async fn import(c: &mut Object, records: &[Record]) -> StoreResult<()> {
                 )
                 .await?
             }
+            Record::Ids(_) => 0,
             Record::Post(p) => {
                 tx.execute(
                     &post,
@@ -151,15 +154,34 @@ pub async fn import(c: &mut Object, records: &[Record]) -> StoreResult<()> {
     Ok(())
 }
 
-/// Imported rows carry their ids, which identity columns do not count: move both sequences past
-/// the largest id, so the next sign-up or post gets a fresh one.
-pub async fn advance_sequences(c: &Object) -> StoreResult<()> {
-    c.batch_execute(
-        "SELECT setval(pg_get_serial_sequence('users', 'id'), coalesce(max(id), 0) + 1, false)
-             FROM users;
-         SELECT setval(pg_get_serial_sequence('posts', 'id'), coalesce(max(id), 0) + 1, false)
-             FROM posts;",
-    )
-    .await?;
+/// The identity sequences' last values (NULL, so 0, before their first use).
+pub async fn ids(c: &Object) -> StoreResult<IdsRecord> {
+    let row = c
+        .query_one(
+            "SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('users', 'id')::regclass), 0),
+                    coalesce(pg_sequence_last_value(pg_get_serial_sequence('posts', 'id')::regclass), 0)",
+            &[],
+        )
+        .await?;
+    Ok(IdsRecord {
+        users: row.get(0),
+        posts: row.get(1),
+    })
+}
+
+/// Imported rows carry their ids, which identity sequences do not count: move each sequence past
+/// the largest id in its table and the largest the source ever handed out, so the next sign-up
+/// or post gets an id never seen before.
+pub async fn advance_sequences(c: &Object, ids: IdsRecord) -> StoreResult<()> {
+    for (table, last) in [("users", ids.users), ("posts", ids.posts)] {
+        // is_called = true, so the sequence reports this value as its last (see `ids`); a table
+        // that never had a row keeps its fresh sequence.
+        let sql = format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', 'id'),
+                 greatest(coalesce(max(id), 0), $1::bigint))
+             FROM {table} HAVING greatest(coalesce(max(id), 0), $1::bigint) > 0"
+        );
+        c.query(&sql, &[&last]).await?;
+    }
     Ok(())
 }

@@ -14,8 +14,8 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 
 use super::{
-    Change, Credentials, NewUser, PageQuery, Post, PostChanges, PostRecord, Record, Store,
-    StoreError, StoreResult, TokenRecord, User, UserChanges, UserRecord,
+    Change, Credentials, IdsRecord, NewUser, PageQuery, Post, PostChanges, PostRecord, Record,
+    Store, StoreError, StoreResult, TokenRecord, User, UserChanges, UserRecord,
 };
 use crate::domain::Timestamp;
 use writer::Writer;
@@ -252,6 +252,10 @@ impl Store for SqliteStore {
         self.read(move |c| transfer::posts(c, after, limit)).await
     }
 
+    async fn export_ids(&self) -> StoreResult<IdsRecord> {
+        self.read(transfer::ids).await
+    }
+
     async fn is_empty(&self) -> StoreResult<bool> {
         self.read(transfer::is_empty).await
     }
@@ -262,7 +266,9 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn finish_import(&self) -> StoreResult<()> {
-        Ok(())
+    async fn finish_import(&self, ids: IdsRecord) -> StoreResult<()> {
+        self.writer
+            .run(move |c| transfer::advance_ids(c, ids))
+            .await
     }
 }

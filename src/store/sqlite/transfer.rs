@@ -1,8 +1,8 @@
 //! Raw rows in and out, for `postbase export` / `postbase import`.
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::store::{PostRecord, Record, TokenRecord, UserRecord};
+use crate::store::{IdsRecord, PostRecord, Record, TokenRecord, UserRecord};
 
 pub fn users(c: &Connection, after: i64, limit: u32) -> rusqlite::Result<Vec<UserRecord>> {
     let mut stmt = c.prepare_cached(
@@ -76,8 +76,38 @@ pub fn is_empty(c: &Connection) -> rusqlite::Result<bool> {
     )
 }
 
-/// Inserts rows with their ids. AUTOINCREMENT moves `sqlite_sequence` past an explicit id by
-/// itself, so nothing else is needed afterwards.
+/// AUTOINCREMENT keeps the largest id ever used in `sqlite_sequence`.
+pub fn ids(c: &Connection) -> rusqlite::Result<IdsRecord> {
+    let seq = |table: &str| -> rusqlite::Result<i64> {
+        Ok(
+            c.prepare_cached("SELECT seq FROM sqlite_sequence WHERE name = ?1")?
+                .query_row([table], |r| r.get(0))
+                .optional()?
+                .unwrap_or(0),
+        )
+    };
+    Ok(IdsRecord {
+        users: seq("users")?,
+        posts: seq("posts")?,
+    })
+}
+
+/// AUTOINCREMENT moves `sqlite_sequence` past an explicit id by itself; this moves it past the ids
+/// of rows deleted before the export too.
+pub fn advance_ids(c: &Connection, ids: IdsRecord) -> rusqlite::Result<()> {
+    for (table, last) in [("users", ids.users), ("posts", ids.posts)] {
+        let updated = c
+            .prepare_cached("UPDATE sqlite_sequence SET seq = max(seq, ?2) WHERE name = ?1")?
+            .execute(params![table, last])?;
+        if updated == 0 && last > 0 {
+            c.prepare_cached("INSERT INTO sqlite_sequence (name, seq) VALUES (?1, ?2)")?
+                .execute(params![table, last])?;
+        }
+    }
+    Ok(())
+}
+
+/// Inserts rows with their ids.
 pub fn import(c: &Connection, records: &[Record]) -> rusqlite::Result<()> {
     for record in records {
         match record {
@@ -109,6 +139,7 @@ pub fn import(c: &Connection, records: &[Record]) -> rusqlite::Result<()> {
                     t.expires_at
                 ])?;
             }
+            Record::Ids(_) => {}
             Record::Post(p) => {
                 c.prepare_cached(
                     "INSERT INTO posts (id, author_id, title, body, version, created_at, updated_at)
