@@ -1,6 +1,6 @@
 //! The subcommands: what `main` dispatches to.
 
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal};
 
 use anyhow::Context;
 
@@ -17,6 +17,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Serve(config)) => serve(config).await,
         Some(Command::Migrate(db)) => migrate(db).await,
         Some(Command::User(UserCommand::Create(args))) => create_user(args).await,
+        Some(Command::Export(db)) => export(db).await,
+        Some(Command::Import(db)) => import(db).await,
     }
 }
 
@@ -28,8 +30,8 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
 }
 
 async fn migrate(db: DatabaseArgs) -> anyhow::Result<()> {
-    store::connect(&db.database_url).await?;
-    println!("migrations applied to {}", db.database_url);
+    store::connect_with(&db.database_url, &db.connect_options(false)).await?;
+    println!("migrations applied to {}", redact(&db.database_url));
     Ok(())
 }
 
@@ -49,7 +51,11 @@ async fn create_user(args: UserCreateArgs) -> anyhow::Result<()> {
         .map(Email::parse)
         .transpose()
         .map_err(|p| anyhow::anyhow!("invalid email: {p}"))?;
-    let store = store::connect(&args.database.database_url).await?;
+    let store = store::connect_with(
+        &args.database.database_url,
+        &args.database.connect_options(false),
+    )
+    .await?;
     let password_hash = PasswordHasher::new().hash(&password).await?;
     let user = store
         .create_user(
@@ -70,4 +76,73 @@ async fn create_user(args: UserCreateArgs) -> anyhow::Result<()> {
         user.id
     );
     Ok(())
+}
+
+/// A progress display on standard error when it is a terminal; nothing at all otherwise.
+fn progress(len: Option<u64>, what: &str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = match len {
+        Some(len) => indicatif::ProgressBar::new(len).with_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:40}] {bytes}/{total_bytes} ({eta})",
+            )
+            .expect("a valid template")
+            .progress_chars("=> "),
+        ),
+        None => indicatif::ProgressBar::new_spinner().with_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg}: {pos} rows ({per_sec})")
+                .expect("a valid template"),
+        ),
+    };
+    bar.set_message(what.to_owned());
+    bar
+}
+
+async fn export(db: DatabaseArgs) -> anyhow::Result<()> {
+    let store = store::connect_with(&db.database_url, &db.connect_options(false)).await?;
+    let bar = progress(None, "exporting");
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let counts = store::transfer::export(&store, &mut out, &bar).await?;
+    bar.finish_and_clear();
+    eprintln!("exported {counts}");
+    Ok(())
+}
+
+async fn import(db: DatabaseArgs) -> anyhow::Result<()> {
+    let store = store::connect_with(&db.database_url, &db.connect_options(false)).await?;
+    let stdin = std::io::stdin();
+    // A file or a pipe from `cat file` may say its size; then the bar shows bytes of it.
+    let len = stdin_len();
+    let bar = progress(len, "importing");
+    let counts = store::transfer::import(&store, stdin.lock(), &bar)
+        .await
+        .context("importing")?;
+    bar.finish_and_clear();
+    eprintln!("imported {counts} into {}", redact(&db.database_url));
+    Ok(())
+}
+
+#[cfg(unix)]
+fn stdin_len() -> Option<u64> {
+    let meta = std::fs::metadata("/dev/stdin").ok()?;
+    meta.is_file().then_some(meta.len())
+}
+
+#[cfg(not(unix))]
+fn stdin_len() -> Option<u64> {
+    None
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{}@{}", &url[..scheme + 3], user, &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
 }

@@ -29,6 +29,11 @@ pub enum Command {
     /// Manage accounts from the shell.
     #[command(subcommand)]
     User(UserCommand),
+    /// Write every user, token and post to standard output as JSON Lines (to move an instance).
+    Export(DatabaseArgs),
+    /// Load an export from standard input into an empty database, keeping ids, password and token
+    /// hashes, versions and timestamps.
+    Import(DatabaseArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -57,13 +62,34 @@ pub struct UserCreateArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
-    /// Where the data lives: `sqlite://PATH` (created if missing).
+    /// Where the data lives: `sqlite://PATH` (created if missing) or
+    /// `postgres://USER[:PASSWORD]@HOST:PORT/DB` (also `postgresql://`).
     #[arg(
         long,
         env = "POSTBASE_DATABASE_URL",
         default_value = "sqlite://./postbase.db"
     )]
     pub database_url: String,
+
+    /// Most connections each instance holds open to PostgreSQL (ignored for SQLite).
+    #[arg(long, env = "POSTBASE_DB_POOL_SIZE", default_value_t = 16)]
+    pub db_pool_size: usize,
+
+    /// Longest a request waits on PostgreSQL (for a connection, to connect, for a statement) before
+    /// it is answered 503 (ignored for SQLite).
+    #[arg(long, env = "POSTBASE_DB_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub db_timeout: Duration,
+}
+
+impl DatabaseArgs {
+    /// `start_while_down`: come up even if the database server cannot be reached yet.
+    pub fn connect_options(&self, start_while_down: bool) -> crate::store::ConnectOptions {
+        crate::store::ConnectOptions {
+            pool_size: self.db_pool_size,
+            timeout: self.db_timeout,
+            start_while_down,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

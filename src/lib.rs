@@ -4,13 +4,14 @@
 //!
 //! # Layout
 //! - [`config`]: the one typed configuration (flags and their env vars).
-//! - [`cli`]: the subcommands `serve`, `migrate`, `user create`.
+//! - [`cli`]: the subcommands `serve`, `migrate`, `user create`, `export`, `import`.
 //! - [`startup`]: `Application`, which binds, serves and shuts down gracefully.
 //! - [`http`]: routes, one module per resource, and the middleware every response passes through.
 //! - [`error`]: `ApiError`, the only place an error's status code is chosen.
 //! - [`domain`]: validated newtypes (`Username`, `Password`, `PostTitle`, ...).
 //! - [`auth`]: password hashing, bearer tokens, the `AuthUser` extractor.
-//! - [`store`]: the storage boundary (`Store` trait) and its SQLite implementation.
+//! - [`store`]: the storage boundary (`Store` trait), its SQLite and PostgreSQL implementations,
+//!   and export/import between them.
 
 pub mod auth;
 pub mod cli;

@@ -41,7 +41,11 @@ impl Application {
         config: &ServeConfig,
         extra: Option<Router<AppState>>,
     ) -> anyhow::Result<Self> {
-        let store = store::connect(&config.database.database_url).await?;
+        let store = store::connect_with(
+            &config.database.database_url,
+            &config.database.connect_options(true),
+        )
+        .await?;
         let state = AppState(Arc::new(App {
             store,
             hasher: PasswordHasher::new(),

@@ -1,14 +1,18 @@
 //! The storage boundary. Handlers see only the [`Store`] trait and the row types here; every line of
 //! SQL lives in one implementation per database, so a second database is a second implementation.
 
+pub mod postgres;
 pub mod sqlite;
+pub mod transfer;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::Serialize;
 
 use crate::domain::Timestamp;
+pub use transfer::{IdsRecord, PostRecord, Record, TokenRecord, UserRecord};
 
 /// A user as stored, without the password hash (see [`Credentials`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,12 +159,62 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> StoreResult<Change<Post>>;
     async fn delete_post(&self, id: i64, expected_version: Option<i64>) -> StoreResult<Change<()>>;
+
+    // Moving a whole instance (`postbase export` / `postbase import`): keyset pages of raw rows,
+    // including the password and token hashes the API never shows.
+
+    /// Users with `id > after`, by id.
+    async fn export_users(&self, after: i64, limit: u32) -> StoreResult<Vec<UserRecord>>;
+    /// Tokens whose hash sorts after `after` (bytewise; empty for the first page), by hash.
+    async fn export_tokens(&self, after: Vec<u8>, limit: u32) -> StoreResult<Vec<TokenRecord>>;
+    /// Posts with `id > after`, by id.
+    async fn export_posts(&self, after: i64, limit: u32) -> StoreResult<Vec<PostRecord>>;
+    /// The largest user and post ids ever handed out, deleted rows included.
+    async fn export_ids(&self) -> StoreResult<IdsRecord>;
+    /// Does the database hold no users, tokens or posts?
+    async fn is_empty(&self) -> StoreResult<bool>;
+    /// Inserts records as they are, ids included, in one transaction. Parents before children.
+    async fn import(&self, records: Vec<Record>) -> StoreResult<()>;
+    /// After an import: moves id generators past the largest imported ids and past `ids`, so that
+    /// no id is handed out twice, not even one of a row deleted before the export.
+    async fn finish_import(&self, ids: IdsRecord) -> StoreResult<()>;
 }
 
 pub type DynStore = Arc<dyn Store>;
 
-/// Opens the store a database URL names, migrating it first.
+/// How to reach a database server; SQLite ignores all but the URL.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// Most connections held open to a database server.
+    pub pool_size: usize,
+    /// Bound on one storage call: waiting for a connection, connecting, and running it.
+    pub timeout: Duration,
+    /// Start even when the server cannot be reached, answering 503 until it can (for `serve`);
+    /// otherwise an unreachable server is an error straight away (for the one-shot subcommands).
+    pub start_while_down: bool,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            pool_size: 16,
+            timeout: Duration::from_secs(5),
+            start_while_down: false,
+        }
+    }
+}
+
+/// Opens the store a database URL names, migrating it first, with the default options.
 pub async fn connect(url: &str) -> anyhow::Result<DynStore> {
+    connect_with(url, &ConnectOptions::default()).await
+}
+
+/// Opens the store a database URL names, migrating it first.
+pub async fn connect_with(url: &str, options: &ConnectOptions) -> anyhow::Result<DynStore> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let store = postgres::PgStore::connect(url, options).await?;
+        return Ok(Arc::new(store));
+    }
     if let Some(path) = url.strip_prefix("sqlite://") {
         let store = sqlite::SqliteStore::open(path)?;
         return Ok(Arc::new(store));
@@ -169,5 +223,7 @@ pub async fn connect(url: &str) -> anyhow::Result<DynStore> {
         let store = sqlite::SqliteStore::open(path)?;
         return Ok(Arc::new(store));
     }
-    anyhow::bail!("unsupported database URL {url:?}: expected sqlite://PATH")
+    anyhow::bail!(
+        "unsupported database URL {url:?}: expected sqlite://PATH or postgres://USER@HOST:PORT/DB"
+    )
 }

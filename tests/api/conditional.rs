@@ -1,11 +1,11 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, spawn_app};
+use crate::helpers::{assert_error, backends, spawn_app, Backend};
 
-#[tokio::test]
-async fn get_sends_an_etag_and_if_none_match_with_it_is_304() {
-    let app = spawn_app().await;
+backends!(get_sends_an_etag_and_if_none_match_with_it_is_304);
+async fn get_sends_an_etag_and_if_none_match_with_it_is_304(backend: Backend) {
+    let app = spawn_app(backend).await;
     let alice = app.user("alice").await;
     let post = app.create_post(&alice.token, "t", "").await;
     let path = format!("/api/posts/{}", post["id"]);
@@ -48,9 +48,9 @@ async fn get_sends_an_etag_and_if_none_match_with_it_is_304() {
     assert_eq!(res.status(), 304);
 }
 
-#[tokio::test]
-async fn a_stale_if_match_is_412_and_changes_nothing() {
-    let app = spawn_app().await;
+backends!(a_stale_if_match_is_412_and_changes_nothing);
+async fn a_stale_if_match_is_412_and_changes_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
     let alice = app.user("alice").await;
     let post = app.create_post(&alice.token, "v1", "").await;
     let path = format!("/api/posts/{}", post["id"]);
@@ -99,9 +99,9 @@ async fn a_stale_if_match_is_412_and_changes_nothing() {
     assert_eq!(res.status(), 204);
 }
 
-#[tokio::test]
-async fn if_match_on_users_protects_account_edits() {
-    let app = spawn_app().await;
+backends!(if_match_on_users_protects_account_edits);
+async fn if_match_on_users_protects_account_edits(backend: Backend) {
+    let app = spawn_app(backend).await;
     let alice = app.user("alice").await;
     let path = format!("/api/users/{}", alice.id);
     let res = app
@@ -122,9 +122,9 @@ async fn if_match_on_users_protects_account_edits() {
     assert_eq!(app.get(&path).await.status(), 200);
 }
 
-#[tokio::test]
-async fn of_two_concurrent_edits_with_one_etag_exactly_one_wins() {
-    let app = spawn_app().await;
+backends!(of_two_concurrent_edits_with_one_etag_exactly_one_wins);
+async fn of_two_concurrent_edits_with_one_etag_exactly_one_wins(backend: Backend) {
+    let app = spawn_app(backend).await;
     let alice = app.user("alice").await;
     let post = app.create_post(&alice.token, "v1", "").await;
     let path = format!("/api/posts/{}", post["id"]);

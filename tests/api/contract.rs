@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{backends, spawn_app, Backend};
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
@@ -14,9 +14,9 @@ fn the_openapi_document_matches_its_snapshot() {
     insta::assert_json_snapshot!("openapi", postbase::http::openapi_document());
 }
 
-#[tokio::test]
-async fn the_served_document_is_openapi_3_1_with_bearer_security() {
-    let app = spawn_app().await;
+backends!(the_served_document_is_openapi_3_1_with_bearer_security);
+async fn the_served_document_is_openapi_3_1_with_bearer_security(backend: Backend) {
+    let app = spawn_app(backend).await;
     let res = app.get("/api/openapi.json").await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "application/json");
@@ -34,11 +34,11 @@ async fn the_served_document_is_openapi_3_1_with_bearer_security() {
     assert!(doc["paths"]["/api/posts"]["get"].get("security").is_none());
 }
 
+backends!(every_documented_route_is_served_and_nothing_else_on_its_path);
 /// Every documented operation is served, and on every documented path, every other method is 405
 /// with an `Allow` that lists exactly the documented ones.
-#[tokio::test]
-async fn every_documented_route_is_served_and_nothing_else_on_its_path() {
-    let app = spawn_app().await;
+async fn every_documented_route_is_served_and_nothing_else_on_its_path(backend: Backend) {
+    let app = spawn_app(backend).await;
     let doc = postbase::http::openapi_document();
     for (path, item) in doc["paths"].as_object().unwrap() {
         let concrete = path.replace("{id}", "1");
@@ -90,11 +90,11 @@ async fn every_documented_route_is_served_and_nothing_else_on_its_path() {
     }
 }
 
+backends!(undocumented_paths_are_not_served);
 /// Paths a client might guess are not served: the only routes are the documented ones (and the
 /// docs page, which is the document rendered).
-#[tokio::test]
-async fn undocumented_paths_are_not_served() {
-    let app = spawn_app().await;
+async fn undocumented_paths_are_not_served(backend: Backend) {
+    let app = spawn_app(backend).await;
     for path in [
         "/api/admin",
         "/api/users/1/posts",

@@ -1,10 +1,10 @@
 use reqwest::Method;
 
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::helpers::{backends, spawn_app, spawn_app_with, Backend};
 
-#[tokio::test]
-async fn by_default_any_origin_is_allowed_without_credentials() {
-    let app = spawn_app().await;
+backends!(by_default_any_origin_is_allowed_without_credentials);
+async fn by_default_any_origin_is_allowed_without_credentials(backend: Backend) {
+    let app = spawn_app(backend).await;
     let res = app
         .request(Method::GET, "/api/posts")
         .header("origin", "https://anything.example")
@@ -25,9 +25,9 @@ async fn by_default_any_origin_is_allowed_without_credentials() {
     }
 }
 
-#[tokio::test]
-async fn a_preflight_on_any_api_route_is_204_with_methods_headers_and_max_age() {
-    let app = spawn_app().await;
+backends!(a_preflight_on_any_api_route_is_204_with_methods_headers_and_max_age);
+async fn a_preflight_on_any_api_route_is_204_with_methods_headers_and_max_age(backend: Backend) {
+    let app = spawn_app(backend).await;
     for path in [
         "/api/posts",
         "/api/posts/1",
@@ -83,9 +83,9 @@ async fn a_preflight_on_any_api_route_is_204_with_methods_headers_and_max_age() 
     }
 }
 
-#[tokio::test]
-async fn configured_origins_are_matched_exactly() {
-    let app = spawn_app_with(|c| {
+backends!(configured_origins_are_matched_exactly);
+async fn configured_origins_are_matched_exactly(backend: Backend) {
+    let app = spawn_app_with(backend, |c| {
         c.cors_origins = vec!["https://a.example".into(), "https://b.example".into()]
     })
     .await;

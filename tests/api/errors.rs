@@ -2,19 +2,21 @@ use axum::routing::get;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, spawn_app, spawn_app_with, spawn_app_with_routes};
+use crate::helpers::{
+    assert_error, backends, spawn_app, spawn_app_with, spawn_app_with_routes, Backend,
+};
 
-#[tokio::test]
-async fn unknown_routes_are_json_404() {
-    let app = spawn_app().await;
+backends!(unknown_routes_are_json_404);
+async fn unknown_routes_are_json_404(backend: Backend) {
+    let app = spawn_app(backend).await;
     for path in ["/nope", "/api", "/api/post", "/api/posts/1/comments"] {
         assert_error(app.get(path).await, 404, "Not found").await;
     }
 }
 
-#[tokio::test]
-async fn a_method_a_route_lacks_is_405_with_allow() {
-    let app = spawn_app().await;
+backends!(a_method_a_route_lacks_is_405_with_allow);
+async fn a_method_a_route_lacks_is_405_with_allow(backend: Backend) {
+    let app = spawn_app(backend).await;
     let res = app
         .request(Method::DELETE, "/api/posts")
         .send()
@@ -46,9 +48,9 @@ async fn a_method_a_route_lacks_is_405_with_allow() {
     assert_eq!(res.status(), 405);
 }
 
-#[tokio::test]
-async fn malformed_json_is_400_saying_what_is_wrong() {
-    let app = spawn_app().await;
+backends!(malformed_json_is_400_saying_what_is_wrong);
+async fn malformed_json_is_400_saying_what_is_wrong(backend: Backend) {
+    let app = spawn_app(backend).await;
     let res = app
         .request(Method::POST, "/api/users")
         .header("content-type", "application/json")
@@ -63,9 +65,9 @@ async fn malformed_json_is_400_saying_what_is_wrong() {
     assert!(msg.contains("line 1"), "{msg}");
 }
 
-#[tokio::test]
-async fn a_json_body_that_is_not_an_object_is_400() {
-    let app = spawn_app().await;
+backends!(a_json_body_that_is_not_an_object_is_400);
+async fn a_json_body_that_is_not_an_object_is_400(backend: Backend) {
+    let app = spawn_app(backend).await;
     for body in ["[]", "\"alice\"", "42", "null", "true"] {
         let res = app
             .request(Method::POST, "/api/users")
@@ -78,9 +80,9 @@ async fn a_json_body_that_is_not_an_object_is_400() {
     }
 }
 
-#[tokio::test]
-async fn a_body_without_json_content_type_is_415() {
-    let app = spawn_app().await;
+backends!(a_body_without_json_content_type_is_415);
+async fn a_body_without_json_content_type_is_415(backend: Backend) {
+    let app = spawn_app(backend).await;
     let res = app
         .request(Method::POST, "/api/users")
         .header("content-type", "text/plain")
@@ -111,9 +113,9 @@ async fn a_body_without_json_content_type_is_415() {
     assert_eq!(res.status(), 201, "a charset parameter is fine");
 }
 
-#[tokio::test]
-async fn a_body_over_the_limit_is_413() {
-    let app = spawn_app_with(|c| c.max_body_bytes = 1024).await;
+backends!(a_body_over_the_limit_is_413);
+async fn a_body_over_the_limit_is_413(backend: Backend) {
+    let app = spawn_app_with(backend, |c| c.max_body_bytes = 1024).await;
     let big = json!({"username": "alice", "password": "x".repeat(2000)});
     let res = app.post_json("/api/users", big).await;
     assert_error(res, 413, "Request body is larger than 1024 bytes").await;
@@ -132,9 +134,9 @@ async fn a_body_over_the_limit_is_413() {
     assert_eq!(res.status(), 413);
 }
 
-#[tokio::test]
-async fn the_default_body_limit_is_one_mebibyte() {
-    let app = spawn_app().await;
+backends!(the_default_body_limit_is_one_mebibyte);
+async fn the_default_body_limit_is_one_mebibyte(backend: Backend) {
+    let app = spawn_app(backend).await;
     let res = app
         .request(Method::POST, "/api/users")
         .header("content-type", "application/json")
@@ -145,9 +147,9 @@ async fn the_default_body_limit_is_one_mebibyte() {
     assert_eq!(res.status(), 413);
 }
 
-#[tokio::test]
-async fn deeply_nested_json_is_400_not_a_crash() {
-    let app = spawn_app().await;
+backends!(deeply_nested_json_is_400_not_a_crash);
+async fn deeply_nested_json_is_400_not_a_crash(backend: Backend) {
+    let app = spawn_app(backend).await;
     let deep = format!(
         "{{\"username\": {}{}}}",
         "[".repeat(10_000),
@@ -164,8 +166,10 @@ async fn deeply_nested_json_is_400_not_a_crash() {
     assert_eq!(app.get("/healthz").await.status(), 200);
 }
 
-#[tokio::test]
-async fn a_panicking_handler_is_a_json_500_with_a_request_id_and_the_server_keeps_serving() {
+backends!(a_panicking_handler_is_a_json_500_with_a_request_id_and_the_server_keeps_serving);
+async fn a_panicking_handler_is_a_json_500_with_a_request_id_and_the_server_keeps_serving(
+    backend: Backend,
+) {
     let extra = axum::Router::new().route(
         "/test/panic",
         get(|| async {
@@ -175,7 +179,7 @@ async fn a_panicking_handler_is_a_json_500_with_a_request_id_and_the_server_keep
             "unreachable"
         }),
     );
-    let app = spawn_app_with_routes(|_| {}, Some(extra)).await;
+    let app = spawn_app_with_routes(backend, |_| {}, Some(extra)).await;
     let res = app
         .request(Method::GET, "/test/panic")
         .header("x-request-id", "trace-me-42")

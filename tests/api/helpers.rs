@@ -1,5 +1,10 @@
-//! `TestApp`: a real postbase on a real socket (port 0) over its own fresh SQLite file, and the
+//! `TestApp`: a real postbase on a real socket (port 0) over its own fresh database, and the
 //! small client-side helpers the tests share. Set `TEST_LOG=1` to see the server's logs.
+//!
+//! Every API test runs twice through [`backends!`]: as `name::sqlite` on a temporary SQLite file, and
+//! as `name::postgres` in a database of its own (`pb_test_<random>`, dropped afterwards) on the
+//! server `POSTBASE_TEST_POSTGRES_URL` names. Without that variable the PostgreSQL half says it
+//! skipped; with it, an unreachable server fails the test.
 
 use std::sync::{Arc, OnceLock};
 
@@ -12,13 +17,164 @@ use serde_json::{json, Value};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
+/// Names the variable that points the tests at a PostgreSQL server.
+pub const POSTGRES_URL_VAR: &str = "POSTBASE_TEST_POSTGRES_URL";
+
+/// Which database a test runs on.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Sqlite,
+    /// A server URL; each test makes (and drops) a database of its own on it.
+    Postgres(String),
+}
+
+impl Backend {
+    /// PostgreSQL, when `POSTBASE_TEST_POSTGRES_URL` is set.
+    pub fn postgres() -> Option<Self> {
+        std::env::var(POSTGRES_URL_VAR)
+            .ok()
+            .filter(|url| !url.is_empty())
+            .map(Backend::Postgres)
+    }
+}
+
+/// Makes `async fn name(backend: Backend)` into two tests, `name::sqlite` and `name::postgres`.
+macro_rules! backends {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name($crate::helpers::Backend::Sqlite).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                match $crate::helpers::Backend::postgres() {
+                    Some(backend) => super::$name(backend).await,
+                    None => eprintln!(
+                        "skipped: set {} to run this test on PostgreSQL",
+                        $crate::helpers::POSTGRES_URL_VAR
+                    ),
+                }
+            }
+        }
+    };
+}
+pub(crate) use backends;
+
+/// Makes `async fn name(backend: Backend)` into one test, `name::postgres`, for what only a
+/// database server can do (many instances on one database).
+macro_rules! postgres_only {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                match $crate::helpers::Backend::postgres() {
+                    Some(backend) => super::$name(backend).await,
+                    None => eprintln!(
+                        "skipped: set {} to run this test on PostgreSQL",
+                        $crate::helpers::POSTGRES_URL_VAR
+                    ),
+                }
+            }
+        }
+    };
+}
+pub(crate) use postgres_only;
+
+/// A database of a test's own: a temporary SQLite file, or a fresh PostgreSQL database that is
+/// dropped (connections and all) when this goes out of scope, even when the test panics.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn new(backend: &Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                Self {
+                    url,
+                    _dir: Some(dir),
+                    postgres: None,
+                }
+            }
+            Backend::Postgres(server) => {
+                let name = format!("pb_test_{:016x}", rand::random::<u64>());
+                admin_sql(server, &format!("CREATE DATABASE {name}"))
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!("{POSTGRES_URL_VAR}={server}: cannot create a test database: {e}")
+                    });
+                Self {
+                    url: with_database(server, &name),
+                    _dir: None,
+                    postgres: Some((server.clone(), name)),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((server, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which cannot be blocked on: use a thread of its own.
+        let dropped = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime")
+                .block_on(admin_sql(
+                    &server,
+                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                ))
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) && !std::thread::panicking() {
+            panic!("could not drop the test database: {dropped:?}");
+        }
+    }
+}
+
+/// Runs one statement on the server's maintenance database.
+async fn admin_sql(server: &str, sql: &str) -> Result<(), tokio_postgres::Error> {
+    let (client, connection) = tokio_postgres::connect(server, tokio_postgres::NoTls).await?;
+    let task = tokio::spawn(connection);
+    let result = client.batch_execute(sql).await;
+    drop(client);
+    let _ = task.await;
+    result
+}
+
+/// The server URL with its database replaced: `postgres://u@h:p/x?q` -> `postgres://u@h:p/name?q`.
+pub fn with_database(server: &str, name: &str) -> String {
+    let (url, query) = match server.split_once('?') {
+        Some((url, query)) => (url, format!("?{query}")),
+        None => (server, String::new()),
+    };
+    let authority_start = url.find("://").map_or(0, |i| i + 3);
+    let base = match url[authority_start..].find('/') {
+        Some(slash) => &url[..authority_start + slash],
+        None => url,
+    };
+    format!("{base}/{name}{query}")
+}
+
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     /// A second handle on the same database, for arranging what the API cannot (an admin).
     pub store: DynStore,
-    _dir: Arc<TempDir>,
+    pub database_url: String,
     _stop: oneshot::Sender<()>,
+    /// Last, so the database outlives the server using it.
+    _db: Arc<TestDb>,
 }
 
 fn init_logs() {
@@ -30,21 +186,22 @@ fn init_logs() {
     });
 }
 
-pub async fn spawn_app() -> TestApp {
-    spawn_app_with(|_| {}).await
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
 }
 
-pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeConfig)) -> TestApp {
-    spawn_app_with_routes(configure, None).await
+pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut ServeConfig)) -> TestApp {
+    spawn_app_with_routes(backend, configure, None).await
 }
 
 pub async fn spawn_app_with_routes(
+    backend: Backend,
     configure: impl FnOnce(&mut ServeConfig),
     extra: Option<axum::Router<postbase::http::AppState>>,
 ) -> TestApp {
     init_logs();
-    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
-    let database_url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let db = Arc::new(TestDb::new(&backend).await);
+    let database_url = db.url.clone();
     let mut config = ServeConfig::from_defaults();
     config.addr = "127.0.0.1:0".parse().unwrap();
     config.database.database_url = database_url.clone();
@@ -66,8 +223,9 @@ pub async fn spawn_app_with_routes(
             .build()
             .unwrap(),
         store,
-        _dir: dir,
+        database_url,
         _stop: stop,
+        _db: db,
     }
 }
 

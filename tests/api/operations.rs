@@ -1,11 +1,11 @@
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{backends, spawn_app, spawn_app_with, Backend};
 
-#[tokio::test]
-async fn healthz_and_readyz_are_200() {
-    let app = spawn_app().await;
+backends!(healthz_and_readyz_are_200);
+async fn healthz_and_readyz_are_200(backend: Backend) {
+    let app = spawn_app(backend).await;
     let res = app.get("/healthz").await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<Value>().await.unwrap()["status"], "ok");
@@ -14,9 +14,9 @@ async fn healthz_and_readyz_are_200() {
     assert_eq!(res.json::<Value>().await.unwrap()["status"], "ready");
 }
 
-#[tokio::test]
-async fn a_request_id_is_echoed_or_generated() {
-    let app = spawn_app().await;
+backends!(a_request_id_is_echoed_or_generated);
+async fn a_request_id_is_echoed_or_generated(backend: Backend) {
+    let app = spawn_app(backend).await;
     let res = app
         .request(Method::GET, "/api/posts")
         .header("x-request-id", "abc-123")
@@ -43,9 +43,9 @@ async fn a_request_id_is_echoed_or_generated() {
     assert_eq!(res.headers()["x-request-id"].len(), 32);
 }
 
-#[tokio::test]
-async fn every_response_carries_the_hygiene_headers() {
-    let app = spawn_app().await;
+backends!(every_response_carries_the_hygiene_headers);
+async fn every_response_carries_the_hygiene_headers(backend: Backend) {
+    let app = spawn_app(backend).await;
     for path in ["/api/posts", "/nope", "/healthz"] {
         let res = app.get(path).await;
         assert_eq!(res.headers()["x-content-type-options"], "nosniff");
@@ -54,9 +54,9 @@ async fn every_response_carries_the_hygiene_headers() {
     }
 }
 
-#[tokio::test]
-async fn metrics_count_requests_latency_logins_tokens_and_the_pool() {
-    let app = crate::helpers::spawn_app().await;
+backends!(metrics_count_requests_latency_logins_tokens_and_the_pool);
+async fn metrics_count_requests_latency_logins_tokens_and_the_pool(backend: Backend) {
+    let app = spawn_app(backend).await;
     let alice = app.user("alice").await;
     assert_eq!(app.login("alice", "wrong password!").await.status(), 401);
     app.authed(Method::DELETE, "/api/tokens/current", &alice.token)
@@ -91,9 +91,9 @@ async fn metrics_count_requests_latency_logins_tokens_and_the_pool() {
     }
 }
 
-#[tokio::test]
-async fn metrics_can_be_turned_off() {
-    let app = crate::helpers::spawn_app_with(|c| c.metrics = false).await;
+backends!(metrics_can_be_turned_off);
+async fn metrics_can_be_turned_off(backend: Backend) {
+    let app = spawn_app_with(backend, |c| c.metrics = false).await;
     let res = app.get("/metrics").await;
     assert_eq!(res.status(), 404);
     assert_eq!(res.headers()["content-type"], "application/json");

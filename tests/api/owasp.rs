@@ -6,13 +6,15 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, spawn_app, spawn_app_with, TestApp, PASSWORD};
+use crate::helpers::{
+    assert_error, backends, spawn_app, spawn_app_with, Backend, TestApp, PASSWORD,
+};
 
+backends!(api1_another_user_cannot_touch_objects_by_id);
 /// API1 Broken Object Level Authorization: every route with an id, every writing method, by
 /// another user: 403 or 404, and nothing changes.
-#[tokio::test]
-async fn api1_another_user_cannot_touch_objects_by_id() {
-    let app = spawn_app().await;
+async fn api1_another_user_cannot_touch_objects_by_id(backend: Backend) {
+    let app = spawn_app(backend).await;
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     let post = app
@@ -65,11 +67,11 @@ async fn api1_another_user_cannot_touch_objects_by_id() {
     );
 }
 
+backends!(api2_every_kind_of_bad_token_is_refused_alike);
 /// API2 Broken Authentication: expired, revoked, forged, truncated and wrong-prefix tokens, the
 /// token of a deleted user; and unknown user vs wrong password are indistinguishable.
-#[tokio::test]
-async fn api2_every_kind_of_bad_token_is_refused_alike() {
-    let app = spawn_app_with(|c| c.token_ttl = Duration::from_secs(1)).await;
+async fn api2_every_kind_of_bad_token_is_refused_alike(backend: Backend) {
+    let app = spawn_app_with(backend, |c| c.token_ttl = Duration::from_secs(1)).await;
     let alice = app.user("alice").await;
     let doomed = app.user("doomed").await;
     let revoked = app.token_for("alice").await;
@@ -115,9 +117,9 @@ async fn api2_every_kind_of_bad_token_is_refused_alike() {
     assert_error(res, 401, "Invalid token").await;
 }
 
-#[tokio::test]
-async fn api2_unknown_user_and_wrong_password_are_indistinguishable() {
-    let app = spawn_app().await;
+backends!(api2_unknown_user_and_wrong_password_are_indistinguishable);
+async fn api2_unknown_user_and_wrong_password_are_indistinguishable(backend: Backend) {
+    let app = spawn_app(backend).await;
     app.signup("alice").await;
     let a = app.login("alice", "wrong password!").await;
     let b = app.login("nobody_here", "wrong password!").await;
@@ -135,11 +137,11 @@ async fn api2_unknown_user_and_wrong_password_are_indistinguishable() {
     assert_eq!(a.text().await.unwrap(), b.text().await.unwrap());
 }
 
+backends!(api3_protected_properties_cannot_be_set_and_secrets_never_leak);
 /// API3 Broken Object Property Level Authorization: `admin`, `author_id`, `id` and timestamps
 /// cannot be set; hashes never appear in any response.
-#[tokio::test]
-async fn api3_protected_properties_cannot_be_set_and_secrets_never_leak() {
-    let app = spawn_app().await;
+async fn api3_protected_properties_cannot_be_set_and_secrets_never_leak(backend: Backend) {
+    let app = spawn_app(backend).await;
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     let res = app.authed(Method::POST, "/api/posts", &alice.token)
@@ -211,10 +213,10 @@ async fn api3_protected_properties_cannot_be_set_and_secrets_never_leak() {
     }
 }
 
+backends!(api4_repeated_failed_logins_lock_the_account_for_a_growing_while);
 /// API4 Unrestricted Resource Consumption: each limit answers, with the usual JSON error.
-#[tokio::test]
-async fn api4_repeated_failed_logins_lock_the_account_for_a_growing_while() {
-    let app = spawn_app_with(|c| c.login_lockout = Duration::from_millis(1500)).await;
+async fn api4_repeated_failed_logins_lock_the_account_for_a_growing_while(backend: Backend) {
+    let app = spawn_app_with(backend, |c| c.login_lockout = Duration::from_millis(1500)).await;
     app.signup("alice").await;
     for _ in 0..5 {
         assert_eq!(app.login("alice", "wrong password!").await.status(), 401);
@@ -249,9 +251,9 @@ async fn api4_repeated_failed_logins_lock_the_account_for_a_growing_while() {
     assert!(retry2 >= 3, "the back-off grows: {retry2}");
 }
 
-#[tokio::test]
-async fn api4_the_per_ip_budget_answers_429_with_retry_after() {
-    let app = spawn_app_with(|c| c.rate_limit = Some("5/min".parse().unwrap())).await;
+backends!(api4_the_per_ip_budget_answers_429_with_retry_after);
+async fn api4_the_per_ip_budget_answers_429_with_retry_after(backend: Backend) {
+    let app = spawn_app_with(backend, |c| c.rate_limit = Some("5/min".parse().unwrap())).await;
     for _ in 0..5 {
         assert_eq!(app.get("/api/posts").await.status(), 200);
     }
@@ -269,9 +271,9 @@ async fn api4_the_per_ip_budget_answers_429_with_retry_after() {
     assert_eq!(app.get("/healthz").await.status(), 200);
 }
 
-#[tokio::test]
-async fn api4_the_signup_budget_is_separate_and_tighter() {
-    let app = spawn_app_with(|c| c.signup_limit = Some("2/min".parse().unwrap())).await;
+backends!(api4_the_signup_budget_is_separate_and_tighter);
+async fn api4_the_signup_budget_is_separate_and_tighter(backend: Backend) {
+    let app = spawn_app_with(backend, |c| c.signup_limit = Some("2/min".parse().unwrap())).await;
     app.signup("user_one").await;
     app.signup("user_two").await;
     let res = app
@@ -288,9 +290,9 @@ async fn api4_the_signup_budget_is_separate_and_tighter() {
     );
 }
 
-#[tokio::test]
-async fn api4_forwarded_for_counts_only_when_trusted() {
-    let app = spawn_app_with(|c| {
+backends!(api4_forwarded_for_counts_only_when_trusted);
+async fn api4_forwarded_for_counts_only_when_trusted(backend: Backend) {
+    let app = spawn_app_with(backend, |c| {
         c.rate_limit = Some("2/min".parse().unwrap());
         c.trust_forwarded_for = true;
     })
@@ -310,10 +312,10 @@ async fn api4_forwarded_for_counts_only_when_trusted() {
     );
 }
 
-#[tokio::test]
-async fn api4_a_slow_client_cannot_hold_a_connection() {
+backends!(api4_a_slow_client_cannot_hold_a_connection);
+async fn api4_a_slow_client_cannot_hold_a_connection(backend: Backend) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let app = spawn_app_with(|c| c.header_timeout = Duration::from_millis(500)).await;
+    let app = spawn_app_with(backend, |c| c.header_timeout = Duration::from_millis(500)).await;
     let addr = app.base.trim_start_matches("http://").to_owned();
     let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
     let started = std::time::Instant::now();
@@ -338,9 +340,9 @@ async fn api4_a_slow_client_cannot_hold_a_connection() {
     assert!(started.elapsed() < Duration::from_secs(4));
 }
 
-#[tokio::test]
-async fn api4_page_size_string_lengths_and_body_size_are_bounded() {
-    let app = spawn_app().await;
+backends!(api4_page_size_string_lengths_and_body_size_are_bounded);
+async fn api4_page_size_string_lengths_and_body_size_are_bounded(backend: Backend) {
+    let app = spawn_app(backend).await;
     let alice = app.user("alice").await;
     assert_eq!(app.get("/api/posts?limit=1000").await.status(), 400);
     let res = app
@@ -369,10 +371,10 @@ async fn api4_page_size_string_lengths_and_body_size_are_bounded() {
     assert_error(res, 400, "JSON nested deeper than 32 levels").await;
 }
 
+backends!(api5_admin_only_operations_refuse_ordinary_users);
 /// API5 Broken Function Level Authorization: admin powers refuse non-admins.
-#[tokio::test]
-async fn api5_admin_only_operations_refuse_ordinary_users() {
-    let app = spawn_app().await;
+async fn api5_admin_only_operations_refuse_ordinary_users(backend: Backend) {
+    let app = spawn_app(backend).await;
     let root = app.admin("root").await;
     let alice = app.user("alice").await;
     let admin_post = app.create_post(&root.token, "announcement", "").await;
@@ -413,10 +415,13 @@ async fn api5_admin_only_operations_refuse_ordinary_users() {
     );
 }
 
+backends!(api8_cors_options_and_headers_are_locked_down);
 /// API8 Security Misconfiguration: CORS, OPTIONS, headers, no stack traces.
-#[tokio::test]
-async fn api8_cors_options_and_headers_are_locked_down() {
-    let app = spawn_app_with(|c| c.cors_origins = vec!["https://app.example".into()]).await;
+async fn api8_cors_options_and_headers_are_locked_down(backend: Backend) {
+    let app = spawn_app_with(backend, |c| {
+        c.cors_origins = vec!["https://app.example".into()]
+    })
+    .await;
     let res = app
         .request(Method::OPTIONS, "/api/posts")
         .header("origin", "https://evil.example")
@@ -462,10 +467,10 @@ async fn api8_cors_options_and_headers_are_locked_down() {
     }
 }
 
+backends!(api9_only_documented_routes_answer);
 /// API9 Improper Inventory Management: only documented routes answer (see also contract.rs).
-#[tokio::test]
-async fn api9_only_documented_routes_answer() {
-    let app = spawn_app().await;
+async fn api9_only_documented_routes_answer(backend: Backend) {
+    let app = spawn_app(backend).await;
     for path in [
         "/api/v2/posts",
         "/api/internal",

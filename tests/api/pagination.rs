@@ -1,6 +1,6 @@
 use serde_json::Value;
 
-use crate::helpers::{assert_error, spawn_app, TestApp};
+use crate::helpers::{assert_error, backends, spawn_app, Backend, TestApp};
 
 async fn titles(page: &Value) -> Vec<String> {
     page["posts"]
@@ -21,9 +21,11 @@ async fn page(app: &TestApp, path: &str) -> (Value, Option<String>) {
     (res.json().await.unwrap(), link)
 }
 
-#[tokio::test]
-async fn pages_follow_next_cursor_and_link_and_inserts_in_between_do_not_shift_them() {
-    let app = spawn_app().await;
+backends!(pages_follow_next_cursor_and_link_and_inserts_in_between_do_not_shift_them);
+async fn pages_follow_next_cursor_and_link_and_inserts_in_between_do_not_shift_them(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
     let alice = app.user("alice").await;
     for i in 1..=7 {
         app.create_post(&alice.token, &format!("p{i}"), "").await;
@@ -58,9 +60,9 @@ async fn pages_follow_next_cursor_and_link_and_inserts_in_between_do_not_shift_t
     assert!(link.is_none(), "no Link on the last page");
 }
 
-#[tokio::test]
-async fn a_page_exactly_full_at_the_end_has_no_next_cursor() {
-    let app = spawn_app().await;
+backends!(a_page_exactly_full_at_the_end_has_no_next_cursor);
+async fn a_page_exactly_full_at_the_end_has_no_next_cursor(backend: Backend) {
+    let app = spawn_app(backend).await;
     let alice = app.user("alice").await;
     for i in 0..4 {
         app.create_post(&alice.token, &format!("p{i}"), "").await;
@@ -74,9 +76,9 @@ async fn a_page_exactly_full_at_the_end_has_no_next_cursor() {
     assert!(link.is_none());
 }
 
-#[tokio::test]
-async fn the_author_filter_is_kept_across_pages() {
-    let app = spawn_app().await;
+backends!(the_author_filter_is_kept_across_pages);
+async fn the_author_filter_is_kept_across_pages(backend: Backend) {
+    let app = spawn_app(backend).await;
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     for i in 0..3 {
@@ -96,9 +98,9 @@ async fn the_author_filter_is_kept_across_pages() {
     assert_eq!(titles(&second).await, ["b0"]);
 }
 
-#[tokio::test]
-async fn users_paginate_oldest_first() {
-    let app = spawn_app().await;
+backends!(users_paginate_oldest_first);
+async fn users_paginate_oldest_first(backend: Backend) {
+    let app = spawn_app(backend).await;
     for name in ["user1", "user2", "user3"] {
         app.signup(name).await;
     }
@@ -117,9 +119,9 @@ async fn users_paginate_oldest_first() {
     assert_eq!(second["users"][0]["username"], "user3");
 }
 
-#[tokio::test]
-async fn limits_outside_1_to_100_are_400_and_100_is_allowed() {
-    let app = spawn_app().await;
+backends!(limits_outside_1_to_100_are_400_and_100_is_allowed);
+async fn limits_outside_1_to_100_are_400_and_100_is_allowed(backend: Backend) {
+    let app = spawn_app(backend).await;
     for q in ["limit=0", "limit=101", "limit=-5", "limit=ten", "limit=1e3"] {
         let body = assert_error(
             app.get(&format!("/api/posts?{q}")).await,
@@ -134,9 +136,9 @@ async fn limits_outside_1_to_100_are_400_and_100_is_allowed() {
     assert_eq!(app.get("/api/posts?limit=1").await.status(), 200);
 }
 
-#[tokio::test]
-async fn a_tampered_cursor_is_400() {
-    let app = spawn_app().await;
+backends!(a_tampered_cursor_is_400);
+async fn a_tampered_cursor_is_400(backend: Backend) {
+    let app = spawn_app(backend).await;
     let alice = app.user("alice").await;
     for i in 0..3 {
         app.create_post(&alice.token, &format!("p{i}"), "").await;

@@ -1,11 +1,11 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, spawn_app};
+use crate::helpers::{assert_error, backends, spawn_app, Backend};
 
-#[tokio::test]
-async fn creating_a_post_needs_a_token_and_returns_201_location_and_the_post() {
-    let app = spawn_app().await;
+backends!(creating_a_post_needs_a_token_and_returns_201_location_and_the_post);
+async fn creating_a_post_needs_a_token_and_returns_201_location_and_the_post(backend: Backend) {
+    let app = spawn_app(backend).await;
     let alice = app.user("alice").await;
     let res = app.post_json("/api/posts", json!({"title": "hi"})).await;
     assert_error(res, 401, "Invalid token").await;
@@ -32,9 +32,9 @@ async fn creating_a_post_needs_a_token_and_returns_201_location_and_the_post() {
     assert_eq!(fetched, post);
 }
 
-#[tokio::test]
-async fn a_post_without_a_title_is_title_required_and_bad_fields_are_named() {
-    let app = spawn_app().await;
+backends!(a_post_without_a_title_is_title_required_and_bad_fields_are_named);
+async fn a_post_without_a_title_is_title_required_and_bad_fields_are_named(backend: Backend) {
+    let app = spawn_app(backend).await;
     let alice = app.user("alice").await;
     let send = |body: Value| {
         app.authed(Method::POST, "/api/posts", &alice.token)
@@ -72,9 +72,9 @@ async fn a_post_without_a_title_is_title_required_and_bad_fields_are_named() {
     assert_eq!(list["posts"], json!([]));
 }
 
-#[tokio::test]
-async fn unicode_is_stored_and_returned_exactly() {
-    let app = spawn_app().await;
+backends!(unicode_is_stored_and_returned_exactly);
+async fn unicode_is_stored_and_returned_exactly(backend: Backend) {
+    let app = spawn_app(backend).await;
     let alice = app.user("alice").await;
     let title = "Grüße, 世界 🌍 — \u{200d}é\u{301}";
     let body = "line\nbreak\ttab \"quotes\" \\ \u{0}nul";
@@ -89,9 +89,9 @@ async fn unicode_is_stored_and_returned_exactly() {
     assert_eq!(fetched["body"], body);
 }
 
-#[tokio::test]
-async fn put_replaces_patch_changes_only_the_given_fields() {
-    let app = spawn_app().await;
+backends!(put_replaces_patch_changes_only_the_given_fields);
+async fn put_replaces_patch_changes_only_the_given_fields(backend: Backend) {
+    let app = spawn_app(backend).await;
     let alice = app.user("alice").await;
     let post = app.create_post(&alice.token, "one", "body one").await;
     let path = format!("/api/posts/{}", post["id"]);
@@ -131,9 +131,9 @@ async fn put_replaces_patch_changes_only_the_given_fields() {
     assert_eq!(now, replaced);
 }
 
-#[tokio::test]
-async fn another_user_gets_403_and_nothing_changes_no_token_gets_401() {
-    let app = spawn_app().await;
+backends!(another_user_gets_403_and_nothing_changes_no_token_gets_401);
+async fn another_user_gets_403_and_nothing_changes_no_token_gets_401(backend: Backend) {
+    let app = spawn_app(backend).await;
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     let post = app.create_post(&alice.token, "alice's", "").await;
@@ -158,9 +158,9 @@ async fn another_user_gets_403_and_nothing_changes_no_token_gets_401() {
     assert_eq!(now, post);
 }
 
-#[tokio::test]
-async fn an_admin_may_edit_and_delete_any_post() {
-    let app = spawn_app().await;
+backends!(an_admin_may_edit_and_delete_any_post);
+async fn an_admin_may_edit_and_delete_any_post(backend: Backend) {
+    let app = spawn_app(backend).await;
     let alice = app.user("alice").await;
     let root = app.admin("root").await;
     let post = app.create_post(&alice.token, "alice's", "").await;
@@ -182,9 +182,9 @@ async fn an_admin_may_edit_and_delete_any_post() {
     assert_eq!(res.status(), 204);
 }
 
-#[tokio::test]
-async fn the_author_deletes_a_post_and_it_is_gone() {
-    let app = spawn_app().await;
+backends!(the_author_deletes_a_post_and_it_is_gone);
+async fn the_author_deletes_a_post_and_it_is_gone(backend: Backend) {
+    let app = spawn_app(backend).await;
     let alice = app.user("alice").await;
     let post = app.create_post(&alice.token, "bye", "").await;
     let path = format!("/api/posts/{}", post["id"]);
@@ -203,9 +203,9 @@ async fn the_author_deletes_a_post_and_it_is_gone() {
     assert_error(res, 404, "Post not found").await;
 }
 
-#[tokio::test]
-async fn unknown_and_non_integer_post_ids_are_404_post_not_found() {
-    let app = spawn_app().await;
+backends!(unknown_and_non_integer_post_ids_are_404_post_not_found);
+async fn unknown_and_non_integer_post_ids_are_404_post_not_found(backend: Backend) {
+    let app = spawn_app(backend).await;
     for path in [
         "/api/posts/1",
         "/api/posts/abc",
@@ -217,9 +217,9 @@ async fn unknown_and_non_integer_post_ids_are_404_post_not_found() {
     }
 }
 
-#[tokio::test]
-async fn the_post_list_is_newest_first_and_filters_by_author() {
-    let app = spawn_app().await;
+backends!(the_post_list_is_newest_first_and_filters_by_author);
+async fn the_post_list_is_newest_first_and_filters_by_author(backend: Backend) {
+    let app = spawn_app(backend).await;
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     app.create_post(&alice.token, "a1", "").await;
@@ -255,9 +255,9 @@ async fn the_post_list_is_newest_first_and_filters_by_author() {
     assert_eq!(body["fields"]["author"], "must be a user id");
 }
 
-#[tokio::test]
-async fn many_concurrent_writers_lose_nothing() {
-    let app = spawn_app().await;
+backends!(many_concurrent_writers_lose_nothing);
+async fn many_concurrent_writers_lose_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
     let mut tokens = Vec::new();
     for i in 0..4 {
         tokens.push(app.user(&format!("writer{i}")).await.token);

@@ -3,11 +3,11 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, spawn_app, spawn_app_with, PASSWORD};
+use crate::helpers::{assert_error, backends, spawn_app, spawn_app_with, Backend, PASSWORD};
 
-#[tokio::test]
-async fn login_issues_a_prefixed_token_with_expiry_and_the_user() {
-    let app = spawn_app().await;
+backends!(login_issues_a_prefixed_token_with_expiry_and_the_user);
+async fn login_issues_a_prefixed_token_with_expiry_and_the_user(backend: Backend) {
+    let app = spawn_app(backend).await;
     let id = app.signup("alice").await;
     let res = app.login("alice", PASSWORD).await;
     assert_eq!(res.status(), 201);
@@ -21,9 +21,9 @@ async fn login_issues_a_prefixed_token_with_expiry_and_the_user() {
     assert_eq!(body["user"]["email"], "alice@example.com");
 }
 
-#[tokio::test]
-async fn unknown_user_and_wrong_password_get_the_same_401() {
-    let app = spawn_app().await;
+backends!(unknown_user_and_wrong_password_get_the_same_401);
+async fn unknown_user_and_wrong_password_get_the_same_401(backend: Backend) {
+    let app = spawn_app(backend).await;
     app.signup("alice").await;
     let wrong = app.login("alice", "not the password").await;
     let unknown = app.login("nobody", PASSWORD).await;
@@ -42,9 +42,9 @@ async fn unknown_user_and_wrong_password_get_the_same_401() {
     );
 }
 
-#[tokio::test]
-async fn login_without_fields_is_400() {
-    let app = spawn_app().await;
+backends!(login_without_fields_is_400);
+async fn login_without_fields_is_400(backend: Backend) {
+    let app = spawn_app(backend).await;
     assert_error(
         app.post_json("/api/tokens", json!({})).await,
         400,
@@ -59,9 +59,9 @@ async fn login_without_fields_is_400() {
     .await;
 }
 
-#[tokio::test]
-async fn the_profile_needs_a_token_and_shows_the_callers_email() {
-    let app = spawn_app().await;
+backends!(the_profile_needs_a_token_and_shows_the_callers_email);
+async fn the_profile_needs_a_token_and_shows_the_callers_email(backend: Backend) {
+    let app = spawn_app(backend).await;
     let alice = app.user("alice").await;
     let res = app
         .authed(Method::GET, "/api/profile", &alice.token)
@@ -78,9 +78,9 @@ async fn the_profile_needs_a_token_and_shows_the_callers_email() {
     );
 }
 
-#[tokio::test]
-async fn missing_malformed_and_unknown_tokens_are_401_invalid_token() {
-    let app = spawn_app().await;
+backends!(missing_malformed_and_unknown_tokens_are_401_invalid_token);
+async fn missing_malformed_and_unknown_tokens_are_401_invalid_token(backend: Backend) {
+    let app = spawn_app(backend).await;
     let alice = app.user("alice").await;
     let forged = format!("pb_{}", "A".repeat(43));
     let cases: Vec<Option<String>> = vec![
@@ -106,9 +106,9 @@ async fn missing_malformed_and_unknown_tokens_are_401_invalid_token() {
     }
 }
 
-#[tokio::test]
-async fn a_non_utf8_authorization_header_is_401_not_500() {
-    let app = spawn_app().await;
+backends!(a_non_utf8_authorization_header_is_401_not_500);
+async fn a_non_utf8_authorization_header_is_401_not_500(backend: Backend) {
+    let app = spawn_app(backend).await;
     let value = reqwest::header::HeaderValue::from_bytes(b"Bearer pb_\xff\xfe").unwrap();
     let res = app
         .request(Method::GET, "/api/profile")
@@ -119,9 +119,9 @@ async fn a_non_utf8_authorization_header_is_401_not_500() {
     assert_error(res, 401, "Invalid token").await;
 }
 
-#[tokio::test]
-async fn logout_revokes_the_token_from_the_next_request_on() {
-    let app = spawn_app().await;
+backends!(logout_revokes_the_token_from_the_next_request_on);
+async fn logout_revokes_the_token_from_the_next_request_on(backend: Backend) {
+    let app = spawn_app(backend).await;
     let alice = app.user("alice").await;
     let other = app.token_for("alice").await;
     let res = app
@@ -151,9 +151,9 @@ async fn logout_revokes_the_token_from_the_next_request_on() {
     assert_eq!(res.status(), 200);
 }
 
-#[tokio::test]
-async fn tokens_expire_after_the_configured_ttl() {
-    let app = spawn_app_with(|c| c.token_ttl = Duration::from_secs(1)).await;
+backends!(tokens_expire_after_the_configured_ttl);
+async fn tokens_expire_after_the_configured_ttl(backend: Backend) {
+    let app = spawn_app_with(backend, |c| c.token_ttl = Duration::from_secs(1)).await;
     let alice = app.user("alice").await;
     let res = app
         .authed(Method::GET, "/api/profile", &alice.token)

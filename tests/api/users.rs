@@ -1,11 +1,11 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, spawn_app, PASSWORD};
+use crate::helpers::{assert_error, backends, spawn_app, Backend, PASSWORD};
 
-#[tokio::test]
-async fn sign_up_returns_201_with_location_and_the_public_user() {
-    let app = spawn_app().await;
+backends!(sign_up_returns_201_with_location_and_the_public_user);
+async fn sign_up_returns_201_with_location_and_the_public_user(backend: Backend) {
+    let app = spawn_app(backend).await;
     let res = app
         .post_json(
             "/api/users",
@@ -31,9 +31,9 @@ async fn sign_up_returns_201_with_location_and_the_public_user() {
     assert!(body.get("email").is_none(), "email is private: {body}");
 }
 
-#[tokio::test]
-async fn sign_up_without_a_body_or_username_is_username_required() {
-    let app = spawn_app().await;
+backends!(sign_up_without_a_body_or_username_is_username_required);
+async fn sign_up_without_a_body_or_username_is_username_required(backend: Backend) {
+    let app = spawn_app(backend).await;
     let res = app
         .request(Method::POST, "/api/users")
         .send()
@@ -51,9 +51,9 @@ async fn sign_up_without_a_body_or_username_is_username_required() {
     assert_error(res, 400, "Password required").await;
 }
 
-#[tokio::test]
-async fn sign_up_validates_username_password_and_email_naming_the_field() {
-    let app = spawn_app().await;
+backends!(sign_up_validates_username_password_and_email_naming_the_field);
+async fn sign_up_validates_username_password_and_email_naming_the_field(backend: Backend) {
+    let app = spawn_app(backend).await;
     for (body, field) in [
         (json!({"username": "ab", "password": PASSWORD}), "username"),
         (
@@ -87,9 +87,9 @@ async fn sign_up_validates_username_password_and_email_naming_the_field() {
     assert_eq!(body["users"], json!([]), "nothing was stored");
 }
 
-#[tokio::test]
-async fn a_taken_username_is_409_whatever_its_case() {
-    let app = spawn_app().await;
+backends!(a_taken_username_is_409_whatever_its_case);
+async fn a_taken_username_is_409_whatever_its_case(backend: Backend) {
+    let app = spawn_app(backend).await;
     app.signup("Alice").await;
     let res = app
         .post_json(
@@ -100,9 +100,9 @@ async fn a_taken_username_is_409_whatever_its_case() {
     assert_error(res, 409, "Username already taken").await;
 }
 
-#[tokio::test]
-async fn fields_a_client_may_not_set_are_ignored() {
-    let app = spawn_app().await;
+backends!(fields_a_client_may_not_set_are_ignored);
+async fn fields_a_client_may_not_set_are_ignored(backend: Backend) {
+    let app = spawn_app(backend).await;
     let res = app
         .post_json(
             "/api/users",
@@ -125,9 +125,9 @@ async fn fields_a_client_may_not_set_are_ignored() {
     assert_eq!(res.status(), 403);
 }
 
-#[tokio::test]
-async fn an_unknown_or_non_integer_user_id_is_404_user_not_found() {
-    let app = spawn_app().await;
+backends!(an_unknown_or_non_integer_user_id_is_404_user_not_found);
+async fn an_unknown_or_non_integer_user_id_is_404_user_not_found(backend: Backend) {
+    let app = spawn_app(backend).await;
     for path in [
         "/api/users/12345",
         "/api/users/abc",
@@ -139,9 +139,9 @@ async fn an_unknown_or_non_integer_user_id_is_404_user_not_found() {
     }
 }
 
-#[tokio::test]
-async fn the_user_list_is_public_and_never_shows_emails() {
-    let app = spawn_app().await;
+backends!(the_user_list_is_public_and_never_shows_emails);
+async fn the_user_list_is_public_and_never_shows_emails(backend: Backend) {
+    let app = spawn_app(backend).await;
     app.signup("alice").await;
     app.signup("bob").await;
     let res = app.get("/api/users").await;
@@ -155,9 +155,9 @@ async fn the_user_list_is_public_and_never_shows_emails() {
     assert_eq!(body["next_cursor"], Value::Null);
 }
 
-#[tokio::test]
-async fn a_user_sees_their_own_email_others_do_not() {
-    let app = spawn_app().await;
+backends!(a_user_sees_their_own_email_others_do_not);
+async fn a_user_sees_their_own_email_others_do_not(backend: Backend) {
+    let app = spawn_app(backend).await;
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     let path = format!("/api/users/{}", alice.id);
@@ -181,9 +181,9 @@ async fn a_user_sees_their_own_email_others_do_not() {
     assert!(other.get("email").is_none());
 }
 
-#[tokio::test]
-async fn a_user_changes_their_email_and_password() {
-    let app = spawn_app().await;
+backends!(a_user_changes_their_email_and_password);
+async fn a_user_changes_their_email_and_password(backend: Backend) {
+    let app = spawn_app(backend).await;
     let alice = app.user("alice").await;
     let res = app
         .authed(
@@ -211,9 +211,9 @@ async fn a_user_changes_their_email_and_password() {
     assert_eq!(res.status(), 200);
 }
 
-#[tokio::test]
-async fn a_password_change_logs_out_the_other_sessions() {
-    let app = spawn_app().await;
+backends!(a_password_change_logs_out_the_other_sessions);
+async fn a_password_change_logs_out_the_other_sessions(backend: Backend) {
+    let app = spawn_app(backend).await;
     let alice = app.user("alice").await;
     let other_session = app.token_for("alice").await;
     let res = app
@@ -235,9 +235,9 @@ async fn a_password_change_logs_out_the_other_sessions() {
     assert_error(res, 401, "Invalid token").await;
 }
 
-#[tokio::test]
-async fn a_user_cannot_change_or_delete_another_account() {
-    let app = spawn_app().await;
+backends!(a_user_cannot_change_or_delete_another_account);
+async fn a_user_cannot_change_or_delete_another_account(backend: Backend) {
+    let app = spawn_app(backend).await;
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     let path = format!("/api/users/{}", alice.id);
@@ -267,9 +267,9 @@ async fn a_user_cannot_change_or_delete_another_account() {
     assert_error(res, 401, "Invalid token").await;
 }
 
-#[tokio::test]
-async fn deleting_an_account_takes_its_tokens_and_posts_with_it() {
-    let app = spawn_app().await;
+backends!(deleting_an_account_takes_its_tokens_and_posts_with_it);
+async fn deleting_an_account_takes_its_tokens_and_posts_with_it(backend: Backend) {
+    let app = spawn_app(backend).await;
     let alice = app.user("alice").await;
     let post = app.create_post(&alice.token, "mine", "").await;
     let res = app
@@ -305,9 +305,9 @@ async fn deleting_an_account_takes_its_tokens_and_posts_with_it() {
     app.signup("alice").await;
 }
 
-#[tokio::test]
-async fn an_admin_may_change_and_delete_any_account() {
-    let app = spawn_app().await;
+backends!(an_admin_may_change_and_delete_any_account);
+async fn an_admin_may_change_and_delete_any_account(backend: Backend) {
+    let app = spawn_app(backend).await;
     let root = app.admin("root").await;
     let alice = app.user("alice").await;
     let path = format!("/api/users/{}", alice.id);

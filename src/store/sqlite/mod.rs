@@ -4,6 +4,7 @@
 //! WAL mode with `synchronous=NORMAL` survives a killed process; `FULL` also survives power loss.
 
 mod queries;
+mod transfer;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -14,8 +15,8 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 
 use super::{
-    Change, Credentials, NewUser, PageQuery, PoolStats, Post, PostChanges, Store, StoreError,
-    StoreResult, User, UserChanges,
+    Change, Credentials, IdsRecord, NewUser, PageQuery, PoolStats, Post, PostChanges, PostRecord,
+    Record, Store, StoreError, StoreResult, TokenRecord, User, UserChanges, UserRecord,
 };
 use crate::domain::Timestamp;
 use writer::Writer;
@@ -254,6 +255,38 @@ impl Store for SqliteStore {
     async fn delete_post(&self, id: i64, expected_version: Option<i64>) -> StoreResult<Change<()>> {
         self.writer
             .run(move |c| queries::delete_post(c, id, expected_version))
+            .await
+    }
+
+    async fn export_users(&self, after: i64, limit: u32) -> StoreResult<Vec<UserRecord>> {
+        self.read(move |c| transfer::users(c, after, limit)).await
+    }
+
+    async fn export_tokens(&self, after: Vec<u8>, limit: u32) -> StoreResult<Vec<TokenRecord>> {
+        self.read(move |c| transfer::tokens(c, &after, limit)).await
+    }
+
+    async fn export_posts(&self, after: i64, limit: u32) -> StoreResult<Vec<PostRecord>> {
+        self.read(move |c| transfer::posts(c, after, limit)).await
+    }
+
+    async fn export_ids(&self) -> StoreResult<IdsRecord> {
+        self.read(transfer::ids).await
+    }
+
+    async fn is_empty(&self) -> StoreResult<bool> {
+        self.read(transfer::is_empty).await
+    }
+
+    async fn import(&self, records: Vec<Record>) -> StoreResult<()> {
+        self.writer
+            .run(move |c| transfer::import(c, &records))
+            .await
+    }
+
+    async fn finish_import(&self, ids: IdsRecord) -> StoreResult<()> {
+        self.writer
+            .run(move |c| transfer::advance_ids(c, ids))
             .await
     }
 }
