@@ -7,7 +7,7 @@
 # Workloads: `read` = GET /api/posts/{id} (a point read), `write` = POST /api/posts with a bearer
 # token (a token lookup, then an INSERT). Two wrk processes of one thread each, half the
 # connections each, rates summed: with two instances each drives one instance directly (no load
-# balancer in the path; see docs/scaling.md for nginx), with one instance both drive it. Everything runs on 127.0.0.1: postbase, PostgreSQL and
+# balancer in the path; see "Scaling out" in README.md for nginx), with one instance both drive it. Everything runs on 127.0.0.1: postbase, PostgreSQL and
 # wrk share the machine's cores, which says more about per-request CPU cost than about scaling.
 # Needs: wrk, psql, curl, python3, a PostgreSQL server (PG_SERVER) that accepts CREATE DATABASE.
 set -euo pipefail
