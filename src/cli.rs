@@ -23,7 +23,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(config: ServeConfig) -> anyhow::Result<()> {
-    telemetry::init(config.log_format);
+    let _logs = telemetry::init(config.log_format);
     let app = Application::build(&config).await?;
     let shutdown = shutdown_signal();
     app.run_until(shutdown).await

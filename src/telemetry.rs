@@ -1,5 +1,10 @@
 //! Logging: one line per request (see `http::middleware::observe`), as text or JSON, filtered by
-//! `RUST_LOG` (default `info`).
+//! `RUST_LOG` (default `info`), to standard output.
+//!
+//! Lines are formatted on the request's thread but written by a thread of their own: a write to
+//! stdout per request cost about a third of the throughput of a point read (measured with wrk on
+//! 2 cores). The writer never drops a line; if it falls behind by more than its buffer, requests
+//! wait for it rather than lose their log lines.
 
 use std::io::IsTerminal;
 
@@ -7,7 +12,13 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 
-pub fn init(format: LogFormat) {
+/// Keep it alive for as long as the program logs: dropping it flushes the lines still queued.
+pub type LogGuard = tracing_appender::non_blocking::WorkerGuard;
+
+/// Lines queued for the writer thread before requests wait for it.
+const BUFFERED_LINES: usize = 256 * 1024;
+
+pub fn init(format: LogFormat) -> LogGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     // Start-up and shut-down lines (`listening on ADDR`) stay visible whatever RUST_LOG says:
     // scripts that start postbase on port 0 read the address from them.
@@ -19,11 +30,18 @@ pub fn init(format: LogFormat) {
         }
         _ => filter,
     };
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .buffered_lines_limit(BUFFERED_LINES)
+        .thread_name("postbase-log")
+        .finish(std::io::stdout());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_writer(writer)
         .with_ansi(std::io::stdout().is_terminal());
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
+    guard
 }

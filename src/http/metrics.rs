@@ -2,14 +2,14 @@
 //! histogram by route; the database pool; logins; tokens. Counted in this process: with several
 //! instances, scrape each one (the usual Prometheus model).
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{header, Method};
 use axum::response::IntoResponse;
 
 use super::AppState;
@@ -27,10 +27,18 @@ struct Histogram {
     sum: f64,
 }
 
+/// What is counted per route template.
+#[derive(Default)]
+struct RouteStats {
+    /// (method, status, count): a handful per route, so a scan beats a map.
+    responses: Vec<(Method, u16, u64)>,
+    latency: Histogram,
+}
+
 #[derive(Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    latency: Mutex<BTreeMap<String, Histogram>>,
+    /// One lock per request, and no allocation once a route has been seen.
+    routes: Mutex<HashMap<String, RouteStats>>,
     pub logins_succeeded: AtomicU64,
     pub logins_failed: AtomicU64,
     pub logins_throttled: AtomicU64,
@@ -39,16 +47,22 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn record_request(&self, route: &str, method: &str, status: u16, latency: Duration) {
-        *self
-            .requests
-            .lock()
-            .expect("metrics poisoned")
-            .entry((route.to_owned(), method.to_owned(), status))
-            .or_default() += 1;
+    pub fn record_request(&self, route: &str, method: &Method, status: u16, latency: Duration) {
         let secs = latency.as_secs_f64();
-        let mut latency = self.latency.lock().expect("metrics poisoned");
-        let h = latency.entry(route.to_owned()).or_default();
+        let mut routes = self.routes.lock().expect("metrics poisoned");
+        if !routes.contains_key(route) {
+            routes.insert(route.to_owned(), RouteStats::default());
+        }
+        let stats = routes.get_mut(route).expect("inserted above");
+        match stats
+            .responses
+            .iter_mut()
+            .find(|(m, s, _)| m == method && *s == status)
+        {
+            Some((_, _, n)) => *n += 1,
+            None => stats.responses.push((method.clone(), status, 1)),
+        }
+        let h = &mut stats.latency;
         for (count, bound) in h.counts.iter_mut().zip(BUCKETS) {
             if secs <= bound {
                 *count += 1;
@@ -66,19 +80,27 @@ impl Metrics {
         let mut out = String::with_capacity(4096);
         let _ = writeln!(out, "# HELP postbase_http_requests_total HTTP requests served, by route template, method and status.");
         let _ = writeln!(out, "# TYPE postbase_http_requests_total counter");
-        for ((route, method, status), n) in self.requests.lock().expect("metrics poisoned").iter() {
-            let _ = writeln!(
-                out,
-                "postbase_http_requests_total{{route=\"{}\",method=\"{method}\",status=\"{status}\"}} {n}",
-                escape(route)
-            );
+        let routes = self.routes.lock().expect("metrics poisoned");
+        let mut names: Vec<&String> = routes.keys().collect();
+        names.sort();
+        for route in &names {
+            let mut responses = routes[*route].responses.clone();
+            responses.sort_by(|a, b| (a.0.as_str(), a.1).cmp(&(b.0.as_str(), b.1)));
+            for (method, status, n) in responses {
+                let _ = writeln!(
+                    out,
+                    "postbase_http_requests_total{{route=\"{}\",method=\"{method}\",status=\"{status}\"}} {n}",
+                    escape(route)
+                );
+            }
         }
         let _ = writeln!(out, "# HELP postbase_http_request_duration_seconds Time from request to response, by route template.");
         let _ = writeln!(
             out,
             "# TYPE postbase_http_request_duration_seconds histogram"
         );
-        for (route, h) in self.latency.lock().expect("metrics poisoned").iter() {
+        for route in &names {
+            let h = &routes[*route].latency;
             let route = escape(route);
             for (count, bound) in h.counts.iter().zip(BUCKETS) {
                 let _ = writeln!(out, "postbase_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {count}");
@@ -99,6 +121,7 @@ impl Metrics {
                 h.count
             );
         }
+        drop(routes);
         let counters = [
             (
                 "postbase_logins_total{result=\"succeeded\"}",

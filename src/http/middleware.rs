@@ -82,7 +82,7 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     let elapsed = started.elapsed();
     state
         .metrics
-        .record_request(&route, method.as_str(), status, elapsed);
+        .record_request(&route, &method, status, elapsed);
     let latency_ms = format!("{:.3}", elapsed.as_secs_f64() * 1000.0);
     if status >= 500 {
         tracing::error!(%method, %route, status, %latency_ms, request_id = %id, "request");

@@ -181,7 +181,8 @@ fn init_logs() {
     static ONCE: OnceLock<()> = OnceLock::new();
     ONCE.get_or_init(|| {
         if std::env::var_os("TEST_LOG").is_some() {
-            postbase::telemetry::init(postbase::config::LogFormat::Text);
+            // Tests log for as long as the process lives.
+            std::mem::forget(postbase::telemetry::init(postbase::config::LogFormat::Text));
         }
     });
 }
