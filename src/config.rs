@@ -79,6 +79,16 @@ pub struct DatabaseArgs {
     /// it is answered 503 (ignored for SQLite).
     #[arg(long, env = "POSTBASE_DB_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
     pub db_timeout: Duration,
+
+    /// SQLite durability: `normal` survives the process being killed at any moment; `full` also
+    /// survives power loss and OS crashes, at the cost of an fsync per commit (ignored for PostgreSQL).
+    #[arg(
+        long,
+        env = "POSTBASE_SQLITE_SYNCHRONOUS",
+        value_enum,
+        default_value = "normal"
+    )]
+    pub sqlite_synchronous: crate::store::SqliteSynchronous,
 }
 
 impl DatabaseArgs {
@@ -88,6 +98,7 @@ impl DatabaseArgs {
             pool_size: self.db_pool_size,
             timeout: self.db_timeout,
             start_while_down,
+            sqlite_synchronous: self.sqlite_synchronous,
         }
     }
 }

@@ -192,6 +192,17 @@ pub struct ConnectOptions {
     /// Start even when the server cannot be reached, answering 503 until it can (for `serve`);
     /// otherwise an unreachable server is an error straight away (for the one-shot subcommands).
     pub start_while_down: bool,
+    pub sqlite_synchronous: SqliteSynchronous,
+}
+
+/// SQLite's `synchronous` setting in WAL mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SqliteSynchronous {
+    /// Commits reach the OS before the 2xx: safe against the process being killed.
+    #[default]
+    Normal,
+    /// Commits reach the disk (fsync) before the 2xx: safe against power loss too.
+    Full,
 }
 
 impl Default for ConnectOptions {
@@ -200,6 +211,7 @@ impl Default for ConnectOptions {
             pool_size: 16,
             timeout: Duration::from_secs(5),
             start_while_down: false,
+            sqlite_synchronous: SqliteSynchronous::Normal,
         }
     }
 }
@@ -215,12 +227,11 @@ pub async fn connect_with(url: &str, options: &ConnectOptions) -> anyhow::Result
         let store = postgres::PgStore::connect(url, options).await?;
         return Ok(Arc::new(store));
     }
-    if let Some(path) = url.strip_prefix("sqlite://") {
-        let store = sqlite::SqliteStore::open(path)?;
-        return Ok(Arc::new(store));
-    }
-    if let Some(path) = url.strip_prefix("sqlite:") {
-        let store = sqlite::SqliteStore::open(path)?;
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        let store = sqlite::SqliteStore::open(path, options.sqlite_synchronous)?;
         return Ok(Arc::new(store));
     }
     anyhow::bail!(

@@ -63,6 +63,7 @@ fn help_documents_every_flag_and_its_env_var() {
         ("--token-ttl", "POSTBASE_TOKEN_TTL"),
         ("--log-format", "POSTBASE_LOG_FORMAT"),
         ("--max-body-bytes", "POSTBASE_MAX_BODY_BYTES"),
+        ("--sqlite-synchronous", "POSTBASE_SQLITE_SYNCHRONOUS"),
         ("--db-pool-size", "POSTBASE_DB_POOL_SIZE"),
         ("--db-timeout", "POSTBASE_DB_TIMEOUT"),
     ] {

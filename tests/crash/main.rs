@@ -13,7 +13,8 @@
 //! that has itself just recovered from a kill, on a file with history.
 //!
 //! Usage: `cargo test --test crash [-- --cycles N] [--seed S] [--verbose]`; `CRASH_CYCLES` and
-//! `CRASH_SEED` do the same. Default: 20 cycles.
+//! `CRASH_SEED` do the same. Default: 20 cycles. `--sabotage-wal` deletes the WAL after each kill
+//! (losing committed writes, as a broken storage layer would) to show that the checks then fail.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufReader};
@@ -34,7 +35,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_postbase");
 /// Concurrent clients during the load. Each owns the posts it creates, so one post never has two
 /// writes in flight at once and its possible states after a kill are at most two.
 const CLIENTS: usize = 24;
-/// Users signed up at the start of each generation, shared by the clients.
+/// Users signed up (and a token for each client logged in) at the start of each generation.
 const SEED_USERS: usize = 6;
 /// Cycles that share one database file before a fresh one is started.
 const CYCLES_PER_GENERATION: u64 = 5;
@@ -45,6 +46,9 @@ struct Options {
     cycles: u64,
     seed: u64,
     verbose: bool,
+    /// Deletes the WAL after each kill, losing its committed transactions: the harness must
+    /// then fail. It shows the checks can fail; never set in CI.
+    sabotage: bool,
 }
 
 fn options() -> Options {
@@ -56,6 +60,7 @@ fn options() -> Options {
         .ok()
         .map(|v| v.parse().expect("CRASH_SEED is a number"));
     let mut verbose = false;
+    let mut sabotage = false;
     // `cargo test` may pass its own flags (`--nocapture`, a filter); those are ignored.
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -68,6 +73,7 @@ fn options() -> Options {
             }
             "--seed" => seed = Some(args.next().and_then(|v| v.parse().ok()).expect("--seed S")),
             "--verbose" | "-v" => verbose = true,
+            "--sabotage-wal" => sabotage = true,
             _ => {}
         }
     }
@@ -75,6 +81,7 @@ fn options() -> Options {
         cycles,
         seed: seed.unwrap_or_else(rand::random),
         verbose,
+        sabotage,
     }
 }
 
@@ -210,6 +217,9 @@ enum TokenState {
 #[derive(Debug)]
 struct TokenModel {
     user_id: i64,
+    /// The client that logged in and alone uses it, so that one client's logout never
+    /// pulls the token from under another's requests.
+    owner: usize,
     state: TokenState,
 }
 
@@ -294,6 +304,8 @@ struct Load {
     model: Arc<Mutex<Model>>,
     stop: Arc<AtomicBool>,
     tally: Arc<Mutex<Tally>>,
+    /// Non-2xx answers to writes, by status and message.
+    refusals: Arc<Mutex<BTreeMap<String, u64>>>,
     /// Unique per run and generation, so names never collide.
     tag: String,
 }
@@ -313,6 +325,14 @@ fn random_text(rng: &mut StdRng, prefix: &str) -> String {
 }
 
 impl Load {
+    /// A write answered with something other than 2xx: it did not land. Counted, and its kind kept
+    /// for the summary (none are expected: every request the clients send is valid).
+    fn refused(&self, status: StatusCode, json: &Value) {
+        self.tally.lock().unwrap().failed_requests += 1;
+        let kind = format!("{status} {}", json["error"].as_str().unwrap_or_default());
+        *self.refusals.lock().unwrap().entry(kind).or_default() += 1;
+    }
+
     /// Signs up `username`, recording the result; returns the user when acknowledged.
     async fn sign_up(&self, username: String, rng: &mut StdRng) -> Option<UserModel> {
         let password = format!("pw-{}", rng.gen::<u64>());
@@ -353,9 +373,9 @@ impl Load {
                 m.ambiguous_signups.remove(&username);
                 None
             }
-            Outcome::Answered(..) => {
+            Outcome::Answered(status, json, _) => {
                 m.ambiguous_signups.remove(&username);
-                self.tally.lock().unwrap().failed_requests += 1;
+                self.refused(status, &json);
                 None
             }
         }
@@ -363,7 +383,7 @@ impl Load {
 
     /// Logs `user` in; returns the token when acknowledged. A lost login leaves at most a token
     /// nobody knows, which nothing checks.
-    async fn log_in(&self, user: &UserModel) -> Option<String> {
+    async fn log_in(&self, slot: usize, user: &UserModel) -> Option<String> {
         let body = json!({"username": user.username, "password": user.password});
         match send(
             &self.http,
@@ -381,14 +401,15 @@ impl Load {
                     token.clone(),
                     TokenModel {
                         user_id: user.id,
+                        owner: slot,
                         state: TokenState::Live,
                     },
                 );
                 self.tally.lock().unwrap().acked_writes += 1;
                 Some(token)
             }
-            Outcome::Answered(..) => {
-                self.tally.lock().unwrap().failed_requests += 1;
+            Outcome::Answered(status, json, _) => {
+                self.refused(status, &json);
                 None
             }
             _ => None,
@@ -407,13 +428,13 @@ impl Load {
             let m = self.model.lock().unwrap();
             m.tokens
                 .iter()
-                .find(|(_, t)| t.user_id == user.id && t.state == TokenState::Live)
+                .find(|(_, t)| t.owner == slot && t.state == TokenState::Live)
                 .map(|(k, _)| k.clone())
         };
         while !self.stop.load(Ordering::Relaxed) {
             seq += 1;
             let Some(tok) = token.clone() else {
-                match self.log_in(&user).await {
+                match self.log_in(slot, &user).await {
                     Some(t) => token = Some(t),
                     None => return,
                 }
@@ -421,18 +442,18 @@ impl Load {
             };
             let roll = rng.gen_range(0..100);
             let alive = match roll {
-                0..=4 => {
+                0..=2 => {
                     let name = format!("{}{slot}x{seq}", self.tag);
                     self.sign_up(name, &mut rng).await.is_some()
                 }
-                5..=9 => match self.log_in(&user).await {
+                3..=5 => match self.log_in(slot, &user).await {
                     Some(t) => {
                         token = Some(t);
                         true
                     }
                     None => false,
                 },
-                10..=14 => {
+                6..=9 => {
                     let alive = self.revoke(&tok).await;
                     token = None;
                     alive
@@ -494,9 +515,9 @@ impl Load {
                 self.tally.lock().unwrap().acked_writes += 1;
                 true
             }
-            Outcome::Answered(..) => {
+            Outcome::Answered(status, json, _) => {
                 t.state = TokenState::Live;
-                self.tally.lock().unwrap().failed_requests += 1;
+                self.refused(status, &json);
                 false
             }
             Outcome::NotSent => {
@@ -551,9 +572,9 @@ impl Load {
                 m.ambiguous_creates.remove(&title);
                 false
             }
-            Outcome::Answered(..) => {
+            Outcome::Answered(status, json, _) => {
                 m.ambiguous_creates.remove(&title);
-                self.tally.lock().unwrap().failed_requests += 1;
+                self.refused(status, &json);
                 false
             }
         }
@@ -608,9 +629,9 @@ impl Load {
                 post.in_flight = None;
                 false
             }
-            Outcome::Answered(..) => {
+            Outcome::Answered(status, json, _) => {
                 post.in_flight = None;
-                self.tally.lock().unwrap().failed_requests += 1;
+                self.refused(status, &json);
                 false
             }
         }
@@ -647,9 +668,9 @@ impl Load {
                 post.in_flight = None;
                 false
             }
-            Outcome::Answered(..) => {
+            Outcome::Answered(status, json, _) => {
                 post.in_flight = None;
-                self.tally.lock().unwrap().failed_requests += 1;
+                self.refused(status, &json);
                 false
             }
         }
@@ -905,6 +926,18 @@ async fn seed_users(load: &Load, rng: &mut StdRng) {
     while let Some(r) = tasks.join_next().await {
         r.expect("seed task");
     }
+    // A token for every client up front, so that the load is writes from its first millisecond
+    // rather than a queue of password hashes.
+    for slot in 0..CLIENTS {
+        let load = load.clone();
+        let user = load.model.lock().unwrap().users[slot % SEED_USERS].clone();
+        tasks.spawn(async move {
+            load.log_in(slot, &user).await.expect("a seed login");
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.expect("seed login task");
+    }
 }
 
 impl Load {
@@ -915,6 +948,7 @@ impl Load {
             model: self.model.clone(),
             stop: self.stop.clone(),
             tally: self.tally.clone(),
+            refusals: self.refusals.clone(),
             tag: self.tag.clone(),
         }
     }
@@ -928,7 +962,7 @@ fn main() {
         .unwrap();
     let started = Instant::now();
     println!(
-        "crash: {} cycles of load + SIGKILL + restart + check (seed {}; rerun with --seed {0})",
+        "crash: {} cycles of load + SIGKILL + restart + check (seed {}; rerun with --seed {1})",
         opts.cycles, opts.seed
     );
     let mut rng = StdRng::seed_from_u64(opts.seed);
@@ -938,6 +972,7 @@ fn main() {
         .build()
         .unwrap();
     let tally = Arc::new(Mutex::new(Tally::default()));
+    let refusals = Arc::new(Mutex::new(BTreeMap::new()));
     let mut failures = 0u64;
 
     let mut cycle = 0u64;
@@ -956,6 +991,7 @@ fn main() {
             model: model.clone(),
             stop: Arc::new(AtomicBool::new(false)),
             tally: tally.clone(),
+            refusals: refusals.clone(),
             tag,
         };
         rt.block_on(seed_users(&handle, &mut rng));
@@ -984,6 +1020,11 @@ fn main() {
             });
 
             let mut problems = Vec::new();
+            if opts.sabotage {
+                for suffix in ["-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+                }
+            }
             if let Err(e) = check_file(&db) {
                 problems.push(e);
             }
@@ -1034,6 +1075,9 @@ fn main() {
         t.failed_requests,
         if failures == 0 { "all ok" } else { "FAILED" }
     );
+    for (kind, n) in refusals.lock().unwrap().iter() {
+        println!("  refused x{n}: {kind}");
+    }
     if failures > 0 {
         std::process::exit(1);
     }

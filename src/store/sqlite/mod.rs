@@ -16,7 +16,8 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::{
     Change, Credentials, IdsRecord, NewUser, PageQuery, PoolStats, Post, PostChanges, PostRecord,
-    Record, Store, StoreError, StoreResult, TokenRecord, User, UserChanges, UserRecord,
+    Record, SqliteSynchronous, Store, StoreError, StoreResult, TokenRecord, User, UserChanges,
+    UserRecord,
 };
 use crate::domain::Timestamp;
 use writer::Writer;
@@ -32,6 +33,7 @@ pub struct SqliteStore {
     readers: Mutex<Vec<Connection>>,
     /// Read connections currently lent out.
     reading: AtomicU64,
+    synchronous: SqliteSynchronous,
     writer: Writer,
 }
 
@@ -60,17 +62,20 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
-fn configure(conn: &Connection) -> rusqlite::Result<()> {
+fn configure(conn: &Connection, synchronous: SqliteSynchronous) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+    conn.execute_batch(match synchronous {
+        SqliteSynchronous::Normal => "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+        SqliteSynchronous::Full => "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;",
+    })
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) and migrates the database file at `path`.
-    pub fn open(path: impl AsRef<Path>) -> anyhow::Result<Self> {
+    pub fn open(path: impl AsRef<Path>, synchronous: SqliteSynchronous) -> anyhow::Result<Self> {
         let path = path.as_ref().to_path_buf();
         let mut conn = Connection::open(&path)?;
-        configure(&conn)?;
+        configure(&conn, synchronous)?;
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         anyhow::ensure!(
             mode.eq_ignore_ascii_case("wal"),
@@ -83,6 +88,7 @@ impl SqliteStore {
             path,
             readers: Mutex::new(Vec::new()),
             reading: AtomicU64::new(0),
+            synchronous,
             writer,
         })
     }
@@ -96,7 +102,7 @@ impl SqliteStore {
             &self.path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        configure(&conn)?;
+        configure(&conn, self.synchronous)?;
         Ok(conn)
     }
 
@@ -287,5 +293,24 @@ impl Store for SqliteStore {
         self.writer
             .run(move |c| transfer::advance_ids(c, ids))
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_synchronous_setting_reaches_the_connections() {
+        let dir = tempfile::tempdir().unwrap();
+        for (setting, expected) in [(SqliteSynchronous::Normal, 1), (SqliteSynchronous::Full, 2)] {
+            let store = SqliteStore::open(dir.path().join("s.db"), setting).unwrap();
+            let conn = store.take_reader().unwrap();
+            let level: i64 = conn
+                .query_row("PRAGMA synchronous", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(level, expected, "{setting:?}");
+            store.give_back(conn);
+        }
     }
 }
