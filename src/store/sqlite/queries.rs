@@ -223,29 +223,31 @@ pub fn update_post(
     expected: Option<i64>,
     now: Timestamp,
 ) -> rusqlite::Result<Change<Post>> {
-    if let Some(outcome) = check_version(c, "posts", id, expected)? {
-        return Ok(outcome);
-    }
+    // The version check is part of the write; only when nothing was written do we ask why.
     let sql = format!(
         "UPDATE posts SET title = coalesce(?2, title), body = coalesce(?3, body),
              version = version + 1, updated_at = ?4
-         WHERE id = ?1 RETURNING {POST_COLUMNS}"
+         WHERE id = ?1 AND (?5 IS NULL OR version = ?5) RETURNING {POST_COLUMNS}"
     );
     let post = c
         .prepare_cached(&sql)?
         .query_row(
-            params![id, changes.title, changes.body, now.micros()],
+            params![id, changes.title, changes.body, now.micros(), expected],
             post_row,
         )
         .optional()?;
-    Ok(post.map_or(Change::NotFound, Change::Done))
+    match post {
+        Some(post) => Ok(Change::Done(post)),
+        None => Ok(check_version(c, "posts", id, expected)?.unwrap_or(Change::NotFound)),
+    }
 }
 
 pub fn delete_post(c: &Connection, id: i64, expected: Option<i64>) -> rusqlite::Result<Change<()>> {
-    if let Some(outcome) = check_version(c, "posts", id, expected)? {
-        return Ok(outcome);
+    let deleted = c
+        .prepare_cached("DELETE FROM posts WHERE id = ?1 AND (?2 IS NULL OR version = ?2)")?
+        .execute(params![id, expected])?;
+    if deleted == 0 {
+        return Ok(check_version(c, "posts", id, expected)?.unwrap_or(Change::NotFound));
     }
-    c.prepare_cached("DELETE FROM posts WHERE id = ?1")?
-        .execute([id])?;
     Ok(Change::Done(()))
 }
