@@ -13,8 +13,10 @@
 //! that has itself just recovered from a kill, on a file with history.
 //!
 //! Usage: `cargo test --test crash [-- --cycles N] [--seed S] [--verbose]`; `CRASH_CYCLES` and
-//! `CRASH_SEED` do the same. Default: 20 cycles. `--sabotage-wal` deletes the WAL after each kill
-//! (losing committed writes, as a broken storage layer would) to show that the checks then fail.
+//! `CRASH_SEED` do the same. Default: 20 cycles. `--sqlite-synchronous full` (or
+//! `CRASH_SQLITE_SYNCHRONOUS`) runs the server in that mode. `--sabotage-wal` deletes the WAL
+//! after each kill (losing committed writes, as a broken storage layer would) to show that the
+//! checks then fail.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufReader};
@@ -49,6 +51,8 @@ struct Options {
     /// Deletes the WAL after each kill, losing its committed transactions: the harness must
     /// then fail. It shows the checks can fail; never set in CI.
     sabotage: bool,
+    /// Passed to the server as `--sqlite-synchronous` when given (`normal`, its default, or `full`).
+    synchronous: Option<String>,
 }
 
 fn options() -> Options {
@@ -61,6 +65,7 @@ fn options() -> Options {
         .map(|v| v.parse().expect("CRASH_SEED is a number"));
     let mut verbose = false;
     let mut sabotage = false;
+    let mut synchronous = std::env::var("CRASH_SQLITE_SYNCHRONOUS").ok();
     // `cargo test` may pass its own flags (`--nocapture`, a filter); those are ignored.
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -74,6 +79,9 @@ fn options() -> Options {
             "--seed" => seed = Some(args.next().and_then(|v| v.parse().ok()).expect("--seed S")),
             "--verbose" | "-v" => verbose = true,
             "--sabotage-wal" => sabotage = true,
+            "--sqlite-synchronous" => {
+                synchronous = Some(args.next().expect("--sqlite-synchronous normal|full"));
+            }
             _ => {}
         }
     }
@@ -82,6 +90,7 @@ fn options() -> Options {
         seed: seed.unwrap_or_else(rand::random),
         verbose,
         sabotage,
+        synchronous,
     }
 }
 
@@ -95,11 +104,16 @@ struct Server {
 }
 
 impl Server {
-    fn start(db: &Path) -> Self {
-        let mut child = Command::new(BIN)
+    fn start(db: &Path, synchronous: Option<&str>) -> Self {
+        let mut command = Command::new(BIN);
+        command
             .args(["serve", "--addr", "127.0.0.1:0", "--log-format", "text"])
             .arg("--database-url")
-            .arg(format!("sqlite://{}", db.display()))
+            .arg(format!("sqlite://{}", db.display()));
+        if let Some(mode) = synchronous {
+            command.args(["--sqlite-synchronous", mode]);
+        }
+        let mut child = command
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -246,6 +260,8 @@ struct Tally {
     checked: u64,
     ambiguous: u64,
     failed_requests: u64,
+    /// 5xx answers: a server that answers at all must not fail a valid write.
+    server_errors: u64,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -306,7 +322,7 @@ struct Load {
     tally: Arc<Mutex<Tally>>,
     /// Non-2xx answers to writes, by status and message.
     refusals: Arc<Mutex<BTreeMap<String, u64>>>,
-    /// Unique per run and generation, so names never collide.
+    /// Unique per run, generation and cycle, so that no two requests send the same username or title.
     tag: String,
 }
 
@@ -328,7 +344,12 @@ impl Load {
     /// A write answered with something other than 2xx: it did not land. Counted, and its kind kept
     /// for the summary (none are expected: every request the clients send is valid).
     fn refused(&self, status: StatusCode, json: &Value) {
-        self.tally.lock().unwrap().failed_requests += 1;
+        let mut tally = self.tally.lock().unwrap();
+        tally.failed_requests += 1;
+        if status.is_server_error() {
+            tally.server_errors += 1;
+        }
+        drop(tally);
         let kind = format!("{status} {}", json["error"].as_str().unwrap_or_default());
         *self.refusals.lock().unwrap().entry(kind).or_default() += 1;
     }
@@ -983,7 +1004,7 @@ fn main() {
             .unwrap();
         let db: PathBuf = dir.path().join("crash.db");
         let model = Arc::new(Mutex::new(Model::default()));
-        let mut server = Server::start(&db);
+        let mut server = Server::start(&db, opts.synchronous.as_deref());
         let tag = format!("g{}r{}", cycle / CYCLES_PER_GENERATION, rng.gen::<u16>());
         let handle = Load {
             http: http.clone(),
@@ -1002,6 +1023,9 @@ fn main() {
             let load = Arc::new(Load {
                 base: server.base.clone(),
                 stop: Arc::new(AtomicBool::new(false)),
+                // Clients count their requests from 0 each cycle: the cycle in the tag keeps
+                // every username and title of the generation unique.
+                tag: format!("{}k{cycle}", handle.tag),
                 ..handle.clone_handle()
             });
             let kill_after = Duration::from_millis(rng.gen_range(KILL_AFTER_MS));
@@ -1028,7 +1052,7 @@ fn main() {
             if let Err(e) = check_file(&db) {
                 problems.push(e);
             }
-            server = Server::start(&db);
+            server = Server::start(&db, opts.synchronous.as_deref());
             {
                 let mut m = model.lock().unwrap();
                 let mut t = tally.lock().unwrap();
@@ -1065,14 +1089,18 @@ fn main() {
     }
 
     let t = *tally.lock().unwrap();
+    if t.server_errors > 0 {
+        failures += 1;
+    }
     println!(
         "crash: {cycle} cycles in {:.1} s; {} writes acknowledged, {} checks of acknowledged state, \
-         {} ambiguous (in flight at the kill), {} refused requests; {}",
+         {} ambiguous (in flight at the kill), {} writes refused ({} with 5xx); {}",
         started.elapsed().as_secs_f64(),
         t.acked_writes,
         t.checked,
         t.ambiguous,
         t.failed_requests,
+        t.server_errors,
         if failures == 0 { "all ok" } else { "FAILED" }
     );
     for (kind, n) in refusals.lock().unwrap().iter() {
