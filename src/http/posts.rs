@@ -176,27 +176,28 @@ async fn show(
     Ok(post_response(StatusCode::OK, &post))
 }
 
-/// Loads the post, checks the caller may change it and that their copy is current.
+/// Loads the post and checks the caller may change it.
 async fn load_for_change(
     state: &AppState,
     raw_id: &str,
     caller: &AuthUser,
-    headers: &HeaderMap,
-) -> Result<(Post, Option<i64>), ApiError> {
+) -> Result<Post, ApiError> {
     let post = load(state, raw_id).await?;
     if !caller.may_act_for(post.author_id) {
         return Err(ApiError::Forbidden("Only the author may change this post"));
     }
-    let expected = require_match(headers, post.version)?;
-    Ok((post, expected))
+    Ok(post)
 }
 
+/// Applies valid changes if the client's copy is current. `If-Match` is checked after the body:
+/// a request that is wrong in itself gets 400 whatever version it names.
 async fn apply(
     state: &AppState,
     post: &Post,
     changes: PostChanges,
-    expected: Option<i64>,
+    headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
+    let expected = require_match(headers, post.version)?;
     match state
         .store
         .update_post(post.id, changes, expected, Timestamp::now())
@@ -228,7 +229,7 @@ async fn replace(
     headers: HeaderMap,
     body: JsonObject,
 ) -> Result<Response, ApiError> {
-    let (post, expected) = load_for_change(&state, &id, &caller, &headers).await?;
+    let post = load_for_change(&state, &id, &caller).await?;
     let changes = PostChanges {
         title: Some(match body.opt_string("title")? {
             None => return Err(ApiError::required("title", "Title required")),
@@ -236,7 +237,7 @@ async fn replace(
         }),
         body: Some(body_text(body.opt_string("body")?.unwrap_or(""))?),
     };
-    apply(&state, &post, changes, expected).await
+    apply(&state, &post, changes, &headers).await
 }
 
 /// Change some of a post's fields (author or admin).
@@ -259,12 +260,12 @@ async fn update(
     headers: HeaderMap,
     body: JsonObject,
 ) -> Result<Response, ApiError> {
-    let (post, expected) = load_for_change(&state, &id, &caller, &headers).await?;
+    let post = load_for_change(&state, &id, &caller).await?;
     let changes = PostChanges {
         title: body.opt_string("title")?.map(title).transpose()?,
         body: body.opt_string("body")?.map(body_text).transpose()?,
     };
-    apply(&state, &post, changes, expected).await
+    apply(&state, &post, changes, &headers).await
 }
 
 /// Delete a post (author or admin).
@@ -284,7 +285,8 @@ async fn remove(
     caller: AuthUser,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    let (post, expected) = load_for_change(&state, &id, &caller, &headers).await?;
+    let post = load_for_change(&state, &id, &caller).await?;
+    let expected = require_match(&headers, post.version)?;
     match state.store.delete_post(post.id, expected).await? {
         Change::Done(()) => Ok(StatusCode::NO_CONTENT),
         Change::NotFound => Err(ApiError::NotFound(NOT_FOUND)),

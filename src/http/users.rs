@@ -243,7 +243,6 @@ async fn update(
     if !caller.may_act_for(user.id) {
         return Err(ApiError::Forbidden("You may only change your own account"));
     }
-    let expected = require_match(&headers, user.version)?;
     let mut changes = UserChanges::default();
     match body.string("email")? {
         StrField::Absent => {}
@@ -254,8 +253,13 @@ async fn update(
             changes.email = Some(Some(email.into_inner()));
         }
     }
-    if let Some(p) = body.opt_string("password")? {
-        let password = Password::parse(p).map_err(|p| ApiError::invalid_field("password", p))?;
+    let password = body
+        .opt_string("password")?
+        .map(|p| Password::parse(p).map_err(|p| ApiError::invalid_field("password", p)))
+        .transpose()?;
+    // After the body: a request wrong in itself gets 400 whatever version it names.
+    let expected = require_match(&headers, user.version)?;
+    if let Some(password) = password {
         changes.password_hash = Some(state.hasher.hash(&password).await?);
         changes.keep_token = (caller.user.id == user.id).then_some(caller.token.0);
     }

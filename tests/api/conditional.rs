@@ -157,3 +157,33 @@ async fn of_two_concurrent_edits_with_one_etag_exactly_one_wins(backend: Backend
         "{statuses:?}"
     );
 }
+
+backends!(a_request_wrong_in_itself_is_400_even_with_a_stale_if_match);
+async fn a_request_wrong_in_itself_is_400_even_with_a_stale_if_match(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.user("alice").await;
+    let post = app.create_post(&alice.token, "v1", "").await;
+    let path = format!("/api/posts/{}", post["id"]);
+    for method in [Method::PUT, Method::PATCH] {
+        let res = app
+            .authed(method.clone(), &path, &alice.token)
+            .header("if-match", "\"999\"")
+            .json(&json!({"title": "ok", "body": ["not", "a", "string"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "{method}");
+    }
+    let res = app
+        .authed(
+            Method::PATCH,
+            &format!("/api/users/{}", alice.id),
+            &alice.token,
+        )
+        .header("if-match", "\"999\"")
+        .json(&json!({"password": "short"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+}
