@@ -134,6 +134,15 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// The outcome of a conditional write as the client sees it: the value, 404 with `not_found`, or 412.
+pub fn changed<T>(change: crate::store::Change<T>, not_found: &'static str) -> Result<T, ApiError> {
+    match change {
+        crate::store::Change::Done(value) => Ok(value),
+        crate::store::Change::NotFound => Err(ApiError::NotFound(not_found)),
+        crate::store::Change::VersionMismatch => Err(ApiError::PreconditionFailed),
+    }
+}
+
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
         Self::Internal(format!("{e:#}"))

@@ -16,8 +16,8 @@ use super::pagination::{finish_page, ListKind, ListParams};
 use super::{parse_id, AppState};
 use crate::auth::AuthUser;
 use crate::domain::{PostBody, PostTitle, Timestamp};
-use crate::error::ApiError;
-use crate::store::{Change, Post, PostChanges};
+use crate::error::{changed, ApiError};
+use crate::store::{Post, PostChanges};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -198,15 +198,12 @@ async fn apply(
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let expected = require_match(headers, post.version)?;
-    match state
+    let change = state
         .store
         .update_post(post.id, changes, expected, Timestamp::now())
-        .await?
-    {
-        Change::Done(updated) => Ok(post_response(StatusCode::OK, &updated)),
-        Change::NotFound => Err(ApiError::NotFound(NOT_FOUND)),
-        Change::VersionMismatch => Err(ApiError::PreconditionFailed),
-    }
+        .await?;
+    let updated = changed(change, NOT_FOUND)?;
+    Ok(post_response(StatusCode::OK, &updated))
 }
 
 /// Replace a post's title and body (author or admin).
@@ -287,9 +284,6 @@ async fn remove(
 ) -> Result<StatusCode, ApiError> {
     let post = load_for_change(&state, &id, &caller).await?;
     let expected = require_match(&headers, post.version)?;
-    match state.store.delete_post(post.id, expected).await? {
-        Change::Done(()) => Ok(StatusCode::NO_CONTENT),
-        Change::NotFound => Err(ApiError::NotFound(NOT_FOUND)),
-        Change::VersionMismatch => Err(ApiError::PreconditionFailed),
-    }
+    changed(state.store.delete_post(post.id, expected).await?, NOT_FOUND)?;
+    Ok(StatusCode::NO_CONTENT)
 }

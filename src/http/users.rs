@@ -16,8 +16,8 @@ use super::pagination::{finish_page, ListKind, ListParams};
 use super::{parse_id, AppState};
 use crate::auth::{AuthUser, MaybeAuthUser};
 use crate::domain::{Email, Password, Timestamp, Username};
-use crate::error::ApiError;
-use crate::store::{Change, NewUser, User, UserChanges};
+use crate::error::{changed, ApiError};
+use crate::store::{NewUser, User, UserChanges};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -263,16 +263,14 @@ async fn update(
         changes.password_hash = Some(state.hasher.hash(&password).await?);
         changes.keep_token = (caller.user.id == user.id).then_some(caller.token.0);
     }
-    match state.store.update_user(user.id, changes, expected).await? {
-        Change::Done(updated) => {
-            let mut res = no_store(Json(private(&updated)).into_response());
-            res.headers_mut()
-                .insert(header::ETAG, etag(updated.version));
-            Ok(res)
-        }
-        Change::NotFound => Err(ApiError::NotFound(NOT_FOUND)),
-        Change::VersionMismatch => Err(ApiError::PreconditionFailed),
-    }
+    let updated = changed(
+        state.store.update_user(user.id, changes, expected).await?,
+        NOT_FOUND,
+    )?;
+    let mut res = no_store(Json(private(&updated)).into_response());
+    res.headers_mut()
+        .insert(header::ETAG, etag(updated.version));
+    Ok(res)
 }
 
 /// Delete an account with its tokens and posts (self or admin).
@@ -297,9 +295,6 @@ async fn remove(
         return Err(ApiError::Forbidden("You may only delete your own account"));
     }
     let expected = require_match(&headers, user.version)?;
-    match state.store.delete_user(user.id, expected).await? {
-        Change::Done(()) => Ok(StatusCode::NO_CONTENT),
-        Change::NotFound => Err(ApiError::NotFound(NOT_FOUND)),
-        Change::VersionMismatch => Err(ApiError::PreconditionFailed),
-    }
+    changed(state.store.delete_user(user.id, expected).await?, NOT_FOUND)?;
+    Ok(StatusCode::NO_CONTENT)
 }
