@@ -139,14 +139,29 @@ pub struct ServeConfig {
     #[arg(long, env = "POSTBASE_REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
     pub request_timeout: Duration,
 
-    /// Time a client has to send a complete request head; slower connections are closed.
+    /// Time a client has to send a complete request head, counted from the moment the connection
+    /// is accepted (so a connection that sends nothing is closed too); slower connections are closed.
     #[arg(long, env = "POSTBASE_HEADER_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     pub header_timeout: Duration,
 
-    /// Failed logins on one account within `--login-window` after which that account's logins get
-    /// 429 for a while (0: off).
+    /// How long a keep-alive connection may sit idle between requests before it is closed.
+    #[arg(long, env = "POSTBASE_IDLE_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub idle_timeout: Duration,
+
+    /// Failed logins on one account from one client address within `--login-window` after which
+    /// that address's logins to that account get 429 for a while (0: all login throttling off).
     #[arg(long, env = "POSTBASE_LOGIN_MAX_FAILURES", default_value_t = 5)]
     pub login_max_failures: u32,
+
+    /// Failed logins on one account from all addresses together within `--login-window` after
+    /// which every login to that account gets 429 for a while: the ceiling against guessing spread
+    /// over many addresses.
+    #[arg(
+        long,
+        env = "POSTBASE_LOGIN_ACCOUNT_MAX_FAILURES",
+        default_value_t = 50
+    )]
+    pub login_account_max_failures: u32,
 
     /// The window in which failed logins are counted.
     #[arg(long, env = "POSTBASE_LOGIN_WINDOW", default_value = "15m", value_parser = humantime::parse_duration)]
@@ -175,6 +190,12 @@ pub struct ServeConfig {
     /// Most client connections held open at once; further connections wait in the kernel's backlog.
     #[arg(long, env = "POSTBASE_MAX_CONNECTIONS", default_value_t = 10_000)]
     pub max_connections: usize,
+
+    /// Most connections one client address may hold open at once; more are closed as soon as they
+    /// are accepted. Counted on the TCP peer: behind a load balancer, raise it above the size of
+    /// the balancer's connection pool.
+    #[arg(long, env = "POSTBASE_MAX_CONNECTIONS_PER_IP", default_value_t = 1_000)]
+    pub max_connections_per_ip: usize,
 }
 
 impl ServeConfig {

@@ -45,6 +45,12 @@ pub enum ApiError {
     },
     #[error("Service unavailable, try again shortly")]
     Unavailable(String),
+    /// A queue of this process is full; refused at once so that nothing waits without bound.
+    #[error("{message}")]
+    Overloaded {
+        message: &'static str,
+        retry_after: std::time::Duration,
+    },
     #[error("Internal server error")]
     Internal(String),
 }
@@ -100,7 +106,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -119,6 +125,7 @@ impl ApiError {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::TooManyRequests { .. } => "too_many_requests",
             Self::Unavailable(_) => "unavailable",
+            Self::Overloaded { .. } => "overloaded",
             Self::Internal(_) => "internal",
         }
     }
@@ -194,7 +201,9 @@ impl IntoResponse for ApiError {
             _ => None,
         };
         let mut res = json_error(self.status(), self.code(), &self.to_string(), fields);
-        if let Self::TooManyRequests { retry_after, .. } = self {
+        if let Self::TooManyRequests { retry_after, .. } | Self::Overloaded { retry_after, .. } =
+            self
+        {
             // Whole seconds, rounded up: never tell a client to come back before it may.
             let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
             res.headers_mut()

@@ -6,6 +6,7 @@
 //! - [`config`]: the one typed configuration (flags and their env vars).
 //! - [`cli`]: the subcommands `serve`, `migrate`, `user create`, `export`, `import`.
 //! - [`startup`]: `Application`, which binds, serves and shuts down gracefully.
+//! - [`connection`]: one connection's life: the per-address cap, first-request and idle timeouts.
 //! - [`http`]: routes, one module per resource, and the middleware every response passes through.
 //! - [`error`]: `ApiError`, the only place an error's status code is chosen.
 //! - [`domain`]: validated newtypes (`Username`, `Password`, `PostTitle`, ...).
@@ -16,6 +17,7 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod connection;
 pub mod domain;
 pub mod error;
 pub mod http;

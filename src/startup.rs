@@ -7,18 +7,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ConnectInfo;
 use axum::Router;
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
-use tower::ServiceExt;
 
 use crate::auth::{LoginThrottle, PasswordHasher, ThrottleConfig};
 use crate::config::ServeConfig;
+use crate::connection::{self, PerIpLimit, Timeouts};
 use crate::http::rate_limit::{RateLimiter, RateLimits};
 use crate::http::{self, App, AppState, Cors, Limits};
 use crate::store;
@@ -26,8 +21,9 @@ use crate::store;
 pub struct Application {
     listener: TcpListener,
     router: Router,
-    header_timeout: Duration,
+    timeouts: Timeouts,
     max_connections: usize,
+    per_ip: Arc<PerIpLimit>,
 }
 
 impl Application {
@@ -57,6 +53,7 @@ impl Application {
             cors: Cors::from_origins(&config.cors_origins)?,
             throttle: LoginThrottle::new(ThrottleConfig {
                 max_failures: config.login_max_failures,
+                account_max_failures: config.login_account_max_failures,
                 window: config.login_window,
                 lockout: config.login_lockout,
             }),
@@ -73,8 +70,12 @@ impl Application {
         Ok(Self {
             listener,
             router,
-            header_timeout: config.header_timeout,
+            timeouts: Timeouts {
+                header: config.header_timeout,
+                idle: config.idle_timeout,
+            },
             max_connections: config.max_connections.max(1),
+            per_ip: PerIpLimit::new(config.max_connections_per_ip),
         })
     }
 
@@ -111,33 +112,18 @@ impl Application {
                 },
                 () = &mut shutdown => break,
             };
+            let Some(slot) = self.per_ip.try_hold(peer.ip()) else {
+                // This address holds its share already: close at once, keeping the permit.
+                drop(stream);
+                continue;
+            };
             let _ = stream.set_nodelay(true);
             let router = self.router.clone();
-            let header_timeout = self.header_timeout;
-            let mut stop_rx = stop_rx.clone();
+            let timeouts = self.timeouts;
+            let stop_rx = stop_rx.clone();
             tokio::spawn(async move {
-                let _permit = permit;
-                let service = router.map_request(move |mut req: hyper::Request<Incoming>| {
-                    req.extensions_mut().insert(ConnectInfo(peer));
-                    req.map(axum::body::Body::new)
-                });
-                let mut builder = Builder::new(TokioExecutor::new());
-                builder
-                    .http1()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(header_timeout);
-                let conn = builder.serve_connection_with_upgrades(
-                    TokioIo::new(stream),
-                    TowerToHyperService::new(service),
-                );
-                tokio::pin!(conn);
-                tokio::select! {
-                    _ = conn.as_mut() => {}
-                    _ = stop_rx.changed() => {
-                        conn.as_mut().graceful_shutdown();
-                        let _ = conn.as_mut().await;
-                    }
-                }
+                let _held = (permit, slot);
+                connection::serve(stream, peer, router, timeouts, stop_rx).await;
             });
         }
         tracing::info!("shutting down: finishing requests in flight");

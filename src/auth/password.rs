@@ -1,13 +1,16 @@
 use std::cell::RefCell;
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{Output, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use thread_priority::{set_current_thread_priority, ThreadPriority};
-use tokio::sync::{oneshot, OnceCell};
+use tokio::sync::oneshot;
 
 use crate::domain::Password;
+use crate::error::ApiError;
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -21,16 +24,27 @@ type Job = Box<dyn FnOnce() + Send>;
 ///   yet with nothing else to do the hashes get every core;
 /// - each of these threads keeps one 19 MiB working block and reuses it for every hash, so memory
 ///   stays at one block per core (on the blocking pool, with a fresh block per hash, the
-///   allocator kept hundreds of freed blocks: 700 MB under a storm of logins).
-#[derive(Clone)]
+///   allocator kept hundreds of freed blocks: 700 MB under a storm of logins);
+/// - the queue is bounded ([`MAX_QUEUED`]): past it a request is answered 503 at once rather than
+///   waiting behind work that will take longer than any client waits;
+/// - a job whose request has gone (the client closed the connection, the request timed out)
+///   before a thread takes it is dropped unrun, so abandoned logins cost nothing.
+#[derive(Clone, Debug)]
 pub struct PasswordHasher {
     jobs: mpsc::Sender<Job>,
+    /// Jobs sent and not yet finished.
+    queued: Arc<AtomicUsize>,
     /// A real hash of a random password, checked when the username is unknown so that an unknown
-    /// user costs the same time as a wrong password and the two cannot be told apart.
-    /// Made on first need, on the pool: making it at start would keep a 19 MiB block in the
-    /// main thread for the life of the process.
-    dummy_hash: Arc<OnceCell<String>>,
+    /// user costs the same time as a wrong password and the two cannot be told apart. Made at
+    /// start on the pool (so the very first unknown-user login is not slower than a real one).
+    dummy_hash: Arc<OnceLock<String>>,
 }
+
+/// Most hashes queued or running at once. At about 45 hashes a second per core, a full queue
+/// is a few seconds of work on a small machine: more would only make every login wait longer.
+pub const MAX_QUEUED: usize = 256;
+
+const DECOY_PASSWORD: &str = "not a real password, only a timing decoy";
 
 fn argon2() -> Argon2<'static> {
     let params = Params::new(19 * 1024, 2, 1, None).expect("valid argon2 parameters");
@@ -65,47 +79,68 @@ impl PasswordHasher {
                 })
                 .expect("spawning a hashing thread");
         }
+        let dummy_hash = Arc::new(OnceLock::new());
+        let decoy = dummy_hash.clone();
+        let _ = jobs.send(Box::new(move || {
+            decoy.get_or_init(|| hash_blocking(DECOY_PASSWORD));
+        }) as Job);
         Self {
             jobs,
-            dummy_hash: Arc::new(OnceCell::new()),
+            queued: Arc::new(AtomicUsize::new(0)),
+            dummy_hash,
         }
     }
 
-    /// Runs `f` on the hashing pool.
+    /// Runs `f` on the hashing pool, unless the queue is full or the caller stops waiting first.
     async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
-    ) -> anyhow::Result<T> {
+    ) -> Result<T, ApiError> {
+        if self.queued.fetch_add(1, Ordering::AcqRel) >= MAX_QUEUED {
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+            return Err(ApiError::Overloaded {
+                message: "Too many password checks waiting; try again shortly",
+                retry_after: Duration::from_secs(1),
+            });
+        }
         let (tx, rx) = oneshot::channel();
-        self.jobs
-            .send(Box::new(move || {
+        let queued = self.queued.clone();
+        let job: Job = Box::new(move || {
+            if !tx.is_closed() {
                 let _ = tx.send(f());
-            }))
-            .map_err(|_| anyhow::anyhow!("the hashing pool has stopped"))?;
-        Ok(rx.await?)
+            }
+            queued.fetch_sub(1, Ordering::AcqRel);
+        });
+        if self.jobs.send(job).is_err() {
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+            return Err(ApiError::Internal("the hashing pool has stopped".into()));
+        }
+        rx.await
+            .map_err(|_| ApiError::Internal("the hashing pool dropped a job".into()))
     }
 
-    pub async fn hash(&self, password: &Password) -> anyhow::Result<String> {
+    pub async fn hash(&self, password: &Password) -> Result<String, ApiError> {
         let password = password.expose().to_owned();
         self.run(move || hash_blocking(&password)).await
     }
 
     /// Checks `password` against `hash`, or against the decoy when there is no user.
-    pub async fn verify(&self, password: &str, hash: Option<&str>) -> anyhow::Result<bool> {
+    pub async fn verify(&self, password: &str, hash: Option<&str>) -> Result<bool, ApiError> {
         let password = password.to_owned();
-        let real = hash.is_some();
-        let hash = match hash {
-            Some(hash) => hash.to_owned(),
-            None => self
-                .dummy_hash
-                .get_or_try_init(|| {
-                    self.run(|| hash_blocking("not a real password, only a timing decoy"))
-                })
-                .await?
-                .clone(),
-        };
-        let ok = self.run(move || verify_blocking(&password, &hash)).await?;
-        Ok(ok && real)
+        let real = hash.map(str::to_owned);
+        let decoy = self.dummy_hash.clone();
+        let ok = self
+            .run(move || match &real {
+                Some(hash) => verify_blocking(&password, hash),
+                None => {
+                    let decoy = decoy.get_or_init(|| hash_blocking(DECOY_PASSWORD));
+                    // The work is the point; black_box keeps the optimiser from skipping it.
+                    std::hint::black_box(verify_blocking(&password, decoy));
+                    false
+                }
+            })
+            .await?;
+        Ok(ok)
     }
 }
 
@@ -227,9 +262,6 @@ mod tests {
     #[tokio::test]
     async fn an_unknown_user_never_verifies() {
         let hasher = PasswordHasher::new();
-        assert!(!hasher
-            .verify("not a real password, only a timing decoy", None)
-            .await
-            .unwrap());
+        assert!(!hasher.verify(DECOY_PASSWORD, None).await.unwrap());
     }
 }

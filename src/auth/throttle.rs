@@ -1,37 +1,103 @@
-//! Per-account login throttling: after `max_failures` failed logins within `window`, further
-//! attempts on that account get 429 for a back-off that doubles with each lock (capped at the
-//! window), whether or not the password is right. It counts failures only, so honest traffic never
-//! meets it, and a lock always ends, so the real user is never locked out for good.
+//! Login throttling, counted on two keys at once:
+//! - (account, client address): after `max_failures` failed logins within `window`, that address's
+//!   logins to that account get 429 for a back-off that doubles with each lock (capped at the window);
+//! - the account alone, across all addresses, with the higher `account_max_failures` ceiling
+//!   against guessing spread over many addresses.
 //!
-//! Counters live in this process: behind a load balancer each instance counts on its own, so an
-//! attacker spread over N instances gets at most N times the attempts.
+//! An attempt counts from the moment it is let through, before its password is hashed: attempts in
+//! flight take budget like failures do, so a thousand guesses arriving at the same instant start at
+//! most the budget's number of verifications, and the rest are refused before any hashing. A
+//! success clears the (account, address) record; the account-wide count only ages out, so the owner
+//! logging in does not hand a distributed guesser a fresh ceiling.
+//!
+//! Counters live in this process: behind a load balancer each instance counts on its own.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::net::IpAddr;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-/// Most accounts tracked at once; past this, entries with no recent failure are dropped first.
+/// Most records kept at once; past this, records with no recent failure and nothing in flight go.
 const MAX_TRACKED: usize = 100_000;
+
+/// How long a client is told to wait when the budget is taken by attempts still being checked.
+const IN_FLIGHT_WAIT: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone, Copy)]
 pub struct ThrottleConfig {
-    /// Failed logins within `window` that lock the account; 0 turns throttling off.
+    /// Failed logins on one account from one address within `window` that lock that pair; 0 turns
+    /// all throttling off.
     pub max_failures: u32,
+    /// Failed logins on one account from all addresses within `window` that lock the account.
+    pub account_max_failures: u32,
     pub window: Duration,
     /// The first lock's length; each further lock doubles it, up to `window`.
     pub lockout: Duration,
 }
 
-#[derive(Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Pair(String, IpAddr),
+    Account(String),
+}
+
+#[derive(Debug, Default)]
 struct Entry {
     failures: VecDeque<Instant>,
+    in_flight: u32,
     locked_until: Option<Instant>,
     locks: u32,
 }
 
+impl Entry {
+    fn forget_old(&mut self, now: Instant, window: Duration) {
+        while self.failures.front().is_some_and(|t| now - *t > window) {
+            self.failures.pop_front();
+        }
+    }
+
+    /// `Err(wait)` when no further attempt may start now under a budget of `max`.
+    fn admit(&self, now: Instant, max: u32) -> Result<(), Duration> {
+        if let Some(until) = self.locked_until.filter(|u| *u > now) {
+            return Err(until - now);
+        }
+        // After a lock has run out the budget is spent, but one attempt at a time may still try
+        // (its failure locks again, for twice as long).
+        let failures = u32::try_from(self.failures.len()).unwrap_or(u32::MAX);
+        let remaining = max.saturating_sub(failures).max(1);
+        if self.in_flight >= remaining {
+            return Err(IN_FLIGHT_WAIT);
+        }
+        Ok(())
+    }
+
+    fn fail(&mut self, now: Instant, max: u32, config: &ThrottleConfig) {
+        self.failures.push_back(now);
+        self.forget_old(now, config.window);
+        if self.failures.len() >= max as usize {
+            let factor = 1u32.checked_shl(self.locks).unwrap_or(u32::MAX);
+            let lock = config
+                .lockout
+                .saturating_mul(factor)
+                .min(config.window.max(config.lockout));
+            self.locked_until = Some(now + lock);
+            self.locks = self.locks.saturating_add(1);
+        }
+    }
+}
+
+#[derive(Debug)]
 pub struct LoginThrottle {
     config: ThrottleConfig,
-    entries: Mutex<HashMap<String, Entry>>,
+    entries: Mutex<HashMap<Key, Entry>>,
+}
+
+/// One login attempt let through: it holds its share of the budget until it is settled. Dropped
+/// unsettled (the client went away mid-check), it counts as a failure, since its hash may have run.
+#[derive(Debug)]
+pub struct Attempt<'a> {
+    throttle: &'a LoginThrottle,
+    keys: Option<[Key; 2]>,
 }
 
 impl LoginThrottle {
@@ -42,63 +108,115 @@ impl LoginThrottle {
         }
     }
 
-    fn key(username: &str) -> String {
-        username.to_ascii_lowercase()
+    fn enabled(&self) -> bool {
+        self.config.max_failures > 0
     }
 
-    /// `Some(wait)` when the account is locked now.
-    pub fn locked(&self, username: &str) -> Option<Duration> {
-        if self.config.max_failures == 0 {
-            return None;
-        }
-        let now = Instant::now();
-        let entries = self.entries.lock().expect("throttle lock poisoned");
-        let until = entries.get(&Self::key(username))?.locked_until?;
-        (until > now).then(|| until - now)
+    /// A panic elsewhere while holding the lock leaves the counters as they were: still usable.
+    fn entries(&self) -> MutexGuard<'_, HashMap<Key, Entry>> {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Records a failed login; returns how many failures are now in the window.
-    pub fn failed(&self, username: &str) -> usize {
-        if self.config.max_failures == 0 {
-            return 0;
+    fn max(&self, key: &Key) -> u32 {
+        match key {
+            Key::Pair(..) => self.config.max_failures,
+            Key::Account(_) => self.config.account_max_failures.max(1),
+        }
+    }
+
+    /// Lets an attempt on `account` (its canonical, lower-case name) from `client` start, or says
+    /// how long to wait. Nothing is hashed for a refused attempt.
+    pub fn begin(&self, account: &str, client: IpAddr) -> Result<Attempt<'_>, Duration> {
+        if !self.enabled() {
+            return Ok(Attempt {
+                throttle: self,
+                keys: None,
+            });
         }
         let now = Instant::now();
-        let mut entries = self.entries.lock().expect("throttle lock poisoned");
+        let keys = [
+            Key::Pair(account.to_owned(), client),
+            Key::Account(account.to_owned()),
+        ];
+        let mut entries = self.entries();
         if entries.len() >= MAX_TRACKED {
             let window = self.config.window;
-            entries.retain(|_, e| e.failures.back().is_some_and(|t| now - *t < window));
+            entries.retain(|_, e| {
+                e.in_flight > 0 || e.failures.back().is_some_and(|t| now - *t < window)
+            });
         }
-        let entry = entries.entry(Self::key(username)).or_default();
-        entry.failures.push_back(now);
-        while entry
-            .failures
-            .front()
-            .is_some_and(|t| now - *t > self.config.window)
-        {
-            entry.failures.pop_front();
+        let mut wait = Duration::ZERO;
+        for key in &keys {
+            if let Some(entry) = entries.get_mut(key) {
+                entry.forget_old(now, self.config.window);
+                if let Err(w) = entry.admit(now, self.max(key)) {
+                    wait = wait.max(w);
+                }
+            }
         }
-        if entry.failures.len() >= self.config.max_failures as usize {
-            let factor = 1u32.checked_shl(entry.locks).unwrap_or(u32::MAX);
-            let lock = self
-                .config
-                .lockout
-                .saturating_mul(factor)
-                .min(self.config.window.max(self.config.lockout));
-            entry.locked_until = Some(now + lock);
-            entry.locks = entry.locks.saturating_add(1);
+        if !wait.is_zero() {
+            return Err(wait);
         }
-        entry.failures.len()
+        for key in &keys {
+            entries.entry(key.clone()).or_default().in_flight += 1;
+        }
+        Ok(Attempt {
+            throttle: self,
+            keys: Some(keys),
+        })
     }
 
-    /// A successful login clears the account's record.
-    pub fn succeeded(&self, username: &str) {
-        if self.config.max_failures == 0 {
-            return;
+    fn settle(&self, keys: &[Key; 2], failed: bool) -> usize {
+        let now = Instant::now();
+        let mut entries = self.entries();
+        let mut pair_failures = 0;
+        for key in keys {
+            let max = self.max(key);
+            let Some(entry) = entries.get_mut(key) else {
+                continue;
+            };
+            entry.in_flight = entry.in_flight.saturating_sub(1);
+            if failed {
+                entry.fail(now, max, &self.config);
+                if matches!(key, Key::Pair(..)) {
+                    pair_failures = entry.failures.len();
+                }
+            }
         }
-        self.entries
-            .lock()
-            .expect("throttle lock poisoned")
-            .remove(&Self::key(username));
+        if !failed {
+            if let Some(entry) = entries.get(&keys[0]) {
+                if entry.in_flight == 0 {
+                    entries.remove(&keys[0]);
+                }
+            }
+        }
+        pair_failures
+    }
+}
+
+impl Attempt<'_> {
+    /// The password was wrong: records the failure; returns the failures now in the window for
+    /// this account and address.
+    pub fn failed(mut self) -> usize {
+        match self.keys.take() {
+            Some(keys) => self.throttle.settle(&keys, true),
+            None => 0,
+        }
+    }
+
+    /// The password was right: clears this address's record for the account.
+    pub fn succeeded(mut self) {
+        if let Some(keys) = self.keys.take() {
+            self.throttle.settle(&keys, false);
+        }
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        if let Some(keys) = self.keys.take() {
+            self.throttle.settle(&keys, true);
+        }
     }
 }
 
@@ -106,64 +224,100 @@ impl LoginThrottle {
 mod tests {
     use super::*;
 
-    fn throttle(lockout_ms: u64) -> LoginThrottle {
+    const HOME: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1));
+    const AWAY: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 2));
+
+    fn throttle(lockout_ms: u64, account_max: u32) -> LoginThrottle {
         LoginThrottle::new(ThrottleConfig {
             max_failures: 3,
+            account_max_failures: account_max,
             window: Duration::from_secs(60),
             lockout: Duration::from_millis(lockout_ms),
         })
     }
 
+    fn fail(t: &LoginThrottle, account: &str, ip: IpAddr) {
+        t.begin(account, ip).expect("admitted").failed();
+    }
+
     #[test]
-    fn the_account_locks_after_the_maximum_failures_and_only_that_account() {
-        let t = throttle(10_000);
-        assert!(t.locked("alice").is_none());
-        t.failed("alice");
-        t.failed("ALICE");
-        assert!(t.locked("alice").is_none());
-        t.failed("Alice");
-        assert!(
-            t.locked("alice").is_some(),
-            "names are compared case-insensitively"
+    fn a_pair_locks_after_the_maximum_failures_and_only_that_pair() {
+        let t = throttle(10_000, 100);
+        fail(&t, "alice", HOME);
+        fail(&t, "alice", HOME);
+        assert!(t.begin("alice", HOME).is_ok());
+        assert!(t.begin("alice", HOME).is_err(), "locked after the third");
+        assert!(t.begin("bob", HOME).is_ok(), "other accounts are not");
+        assert!(t.begin("alice", AWAY).is_ok(), "other addresses are not");
+    }
+
+    #[test]
+    fn attempts_in_flight_take_the_budget_before_they_fail() {
+        let t = throttle(10_000, 100);
+        let started: Vec<_> = (0..1000)
+            .filter_map(|_| t.begin("alice", HOME).ok())
+            .collect();
+        assert_eq!(
+            started.len(),
+            3,
+            "only the budget starts, however many arrive"
         );
-        assert!(t.locked("bob").is_none());
+        let wait = t.begin("alice", HOME).unwrap_err();
+        assert!(wait >= Duration::from_millis(900), "{wait:?}");
+        drop(started);
+        assert!(
+            t.begin("alice", HOME).is_err(),
+            "abandoned attempts count as failures"
+        );
+    }
+
+    #[test]
+    fn the_account_ceiling_holds_across_addresses() {
+        let t = throttle(10_000, 4);
+        for i in 0..4u8 {
+            fail(&t, "alice", IpAddr::V4([10, 1, 0, i].into()));
+        }
+        assert!(t.begin("alice", IpAddr::V4([10, 2, 0, 0].into())).is_err());
+        assert!(t.begin("bob", HOME).is_ok());
     }
 
     #[test]
     fn locks_end_and_grow_with_each_further_failure() {
-        let t = throttle(30);
+        let t = throttle(30, 100);
         for _ in 0..3 {
-            t.failed("alice");
+            fail(&t, "alice", HOME);
         }
-        let first = t.locked("alice").unwrap();
+        let first = t.begin("alice", HOME).unwrap_err();
         std::thread::sleep(Duration::from_millis(40));
-        assert!(t.locked("alice").is_none(), "a lock ends");
-        t.failed("alice");
-        let second = t.locked("alice").unwrap();
+        let one = t.begin("alice", HOME).expect("a lock ends");
+        assert!(t.begin("alice", HOME).is_err(), "then one at a time");
+        one.failed();
+        let second = t.begin("alice", HOME).unwrap_err();
         assert!(second > first, "{second:?} should exceed {first:?}");
     }
 
     #[test]
-    fn success_clears_the_record() {
-        let t = throttle(10_000);
-        t.failed("alice");
-        t.failed("alice");
-        t.succeeded("alice");
-        t.failed("alice");
-        t.failed("alice");
-        assert!(t.locked("alice").is_none());
+    fn success_clears_the_pair_record() {
+        let t = throttle(10_000, 100);
+        fail(&t, "alice", HOME);
+        fail(&t, "alice", HOME);
+        t.begin("alice", HOME).unwrap().succeeded();
+        fail(&t, "alice", HOME);
+        fail(&t, "alice", HOME);
+        assert!(t.begin("alice", HOME).is_ok());
     }
 
     #[test]
     fn zero_maximum_turns_it_off() {
         let t = LoginThrottle::new(ThrottleConfig {
             max_failures: 0,
+            account_max_failures: 0,
             window: Duration::from_secs(60),
             lockout: Duration::from_secs(60),
         });
         for _ in 0..100 {
-            t.failed("alice");
+            fail(&t, "alice", HOME);
         }
-        assert!(t.locked("alice").is_none());
+        assert!(t.begin("alice", HOME).is_ok());
     }
 }

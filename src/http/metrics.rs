@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -31,8 +31,20 @@ struct Histogram {
 #[derive(Default)]
 struct RouteStats {
     /// (method, status, count): a handful per route, so a scan beats a map.
-    responses: Vec<(Method, u16, u64)>,
+    responses: Vec<(&'static str, u16, u64)>,
     latency: Histogram,
+}
+
+/// The method as a label: the standard methods by name, anything else (a client may send any
+/// token as a method) as `other`, so that no client can add label values without bound.
+fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|known| *known == method.as_str())
+        .unwrap_or("other")
 }
 
 #[derive(Default)]
@@ -47,9 +59,12 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// Counts one response. Every label is bounded: `route` is a route template or
+    /// `<unmatched>`, the method is folded by [`method_label`], and a status is three digits.
     pub fn record_request(&self, route: &str, method: &Method, status: u16, latency: Duration) {
         let secs = latency.as_secs_f64();
-        let mut routes = self.routes.lock().expect("metrics poisoned");
+        let method = method_label(method);
+        let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
         if !routes.contains_key(route) {
             routes.insert(route.to_owned(), RouteStats::default());
         }
@@ -57,10 +72,10 @@ impl Metrics {
         match stats
             .responses
             .iter_mut()
-            .find(|(m, s, _)| m == method && *s == status)
+            .find(|(m, s, _)| *m == method && *s == status)
         {
             Some((_, _, n)) => *n += 1,
-            None => stats.responses.push((method.clone(), status, 1)),
+            None => stats.responses.push((method, status, 1)),
         }
         let h = &mut stats.latency;
         for (count, bound) in h.counts.iter_mut().zip(BUCKETS) {
@@ -80,12 +95,12 @@ impl Metrics {
         let mut out = String::with_capacity(4096);
         let _ = writeln!(out, "# HELP postbase_http_requests_total HTTP requests served, by route template, method and status.");
         let _ = writeln!(out, "# TYPE postbase_http_requests_total counter");
-        let routes = self.routes.lock().expect("metrics poisoned");
+        let routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
         let mut names: Vec<&String> = routes.keys().collect();
         names.sort();
         for route in &names {
             let mut responses = routes[*route].responses.clone();
-            responses.sort_by(|a, b| (a.0.as_str(), a.1).cmp(&(b.0.as_str(), b.1)));
+            responses.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
             for (method, status, n) in responses {
                 let _ = writeln!(
                     out,

@@ -72,7 +72,10 @@ impl RateLimiter {
         let capacity = f64::from(self.rate.per_period);
         let per_sec = capacity / self.rate.period.as_secs_f64();
         let now = Instant::now();
-        let mut buckets = self.buckets.lock().expect("rate limiter poisoned");
+        let mut buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if buckets.len() >= MAX_TRACKED {
             buckets.retain(|_, b| {
                 b.tokens + now.duration_since(b.updated).as_secs_f64() * per_sec < capacity
@@ -94,25 +97,57 @@ impl RateLimiter {
     }
 }
 
-/// Who is asking: the peer, or the proxy's word for it when the proxy is trusted.
+/// Who is asking: the peer, or the proxy's word for it when the proxy is trusted. Only the last
+/// `X-Forwarded-For` entry is taken (the one our proxy appended; earlier ones are the client's own
+/// claims). It may carry a port (`1.2.3.4:5555`, `[::1]:5555`); if it cannot be read at all, the
+/// proxy's own address is used, never an earlier, spoofable entry.
 pub fn client_ip(
     headers: &HeaderMap,
     peer: Option<IpAddr>,
     trust_forwarded: bool,
 ) -> Option<IpAddr> {
     if trust_forwarded {
-        let forwarded = headers
+        let last = headers
             .get_all("x-forwarded-for")
             .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-            .next_back();
-        if forwarded.is_some() {
-            return forwarded;
+            .next_back()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next());
+        if let Some(ip) = last.and_then(parse_forwarded) {
+            return Some(ip);
         }
     }
     peer
+}
+
+fn parse_forwarded(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    if let Ok(ip) = entry.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    entry.parse::<std::net::SocketAddr>().ok().map(|a| a.ip())
+}
+
+/// The client's address as [`client_ip`] reads it, for handlers (the login throttle keys on it).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
+
+impl axum::extract::FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        let ip = client_ip(&parts.headers, peer, state.rate_limits.trust_forwarded_for);
+        Ok(Self(
+            ip.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
+        ))
+    }
 }
 
 pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -207,5 +242,26 @@ mod tests {
             Some("2.2.2.2".parse().unwrap())
         );
         assert_eq!(client_ip(&HeaderMap::new(), Some(peer), true), Some(peer));
+    }
+
+    #[test]
+    fn the_last_forwarded_entry_is_read_with_a_port_or_else_the_peer_is_used() {
+        let peer: IpAddr = "127.0.0.1".parse().unwrap();
+        let read = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert("x-forwarded-for", v.parse().unwrap());
+            client_ip(&h, Some(peer), true)
+        };
+        assert_eq!(
+            read("9.9.9.9, 1.2.3.4:5555"),
+            Some("1.2.3.4".parse().unwrap())
+        );
+        assert_eq!(read("9.9.9.9, [::1]:5555"), Some("::1".parse().unwrap()));
+        assert_eq!(
+            read("9.9.9.9, unknown"),
+            Some(peer),
+            "never the earlier entry"
+        );
+        assert_eq!(read("9.9.9.9,"), Some(peer));
     }
 }

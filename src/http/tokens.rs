@@ -12,10 +12,11 @@ use utoipa_axum::routes;
 use super::json::JsonObject;
 use super::metrics::Metrics;
 use super::openapi::ErrorDoc;
+use super::rate_limit::ClientIp;
 use super::users::{no_store, private, PrivateUser};
 use super::AppState;
 use crate::auth::{AuthUser, Token};
-use crate::domain::{Password, Timestamp};
+use crate::domain::{Password, Timestamp, Username};
 use crate::error::ApiError;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -58,41 +59,65 @@ struct Issued<'a> {
         (status = 429, description = "Too many failed logins for this account; wait `Retry-After` seconds", body = ErrorDoc,
             headers(("Retry-After" = String, description = "Seconds to wait"))),
     ))]
-async fn login(State(state): State<AppState>, body: JsonObject) -> Result<Response, ApiError> {
+async fn login(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    body: JsonObject,
+) -> Result<Response, ApiError> {
     let username = body
         .opt_string("username")?
         .ok_or_else(|| ApiError::required("username", "Username required"))?;
     let password = body
         .opt_string("password")?
         .ok_or_else(|| ApiError::required("password", "Password required"))?;
-    // A password no account can have is refused without hashing; it says nothing about the user.
-    if password.chars().count() > Password::MAX || username.len() > 64 {
+    // A name or password no account can have is refused without hashing: it says nothing about
+    // any user. Usernames are ASCII by their own rules, so one canonical form (ASCII lower case)
+    // serves lookup, uniqueness and throttling alike, and no Unicode case folding of a database
+    // can make `\u{212A}ate` reach `kate`.
+    let Ok(username) = Username::parse(username) else {
+        Metrics::count(&state.metrics.logins_failed);
+        tracing::warn!("failed login: not a possible username");
+        return Err(ApiError::InvalidCredentials);
+    };
+    if password.chars().count() > Password::MAX {
+        Metrics::count(&state.metrics.logins_failed);
+        tracing::warn!("failed login: not a possible password");
         return Err(ApiError::InvalidCredentials);
     }
-    if let Some(wait) = state.throttle.locked(username) {
-        Metrics::count(&state.metrics.logins_throttled);
-        tracing::warn!(
-            username,
-            "login refused: account throttled after repeated failures"
-        );
-        return Err(ApiError::TooManyRequests {
-            message: "Too many failed logins for this account; try again later",
-            retry_after: wait,
-        });
-    }
-    let found = state.store.credentials(username).await?;
+    let account = username.as_str().to_ascii_lowercase();
+    let attempt = match state.throttle.begin(&account, client) {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            Metrics::count(&state.metrics.logins_throttled);
+            tracing::warn!(
+                %client,
+                "login refused: throttled after repeated failures"
+            );
+            return Err(ApiError::TooManyRequests {
+                message: "Too many failed logins for this account; try again later",
+                retry_after: wait,
+            });
+        }
+    };
+    let found = state.store.credentials(&account).await?;
     // Unknown users are checked against a decoy hash: same answer, same time as a wrong password.
     let ok = state
         .hasher
         .verify(password, found.as_ref().map(|c| c.password_hash.as_str()))
         .await?;
+    let known = found.is_some();
     let Some(credentials) = found.filter(|_| ok) else {
         Metrics::count(&state.metrics.logins_failed);
-        let failures = state.throttle.failed(username);
-        tracing::warn!(username, failures, "failed login");
+        let failures = attempt.failed();
+        // A name that is no account may be a password typed in the wrong box: never log it.
+        if known {
+            tracing::warn!(username = %account, failures, %client, "failed login");
+        } else {
+            tracing::warn!(failures, %client, "failed login: unknown account");
+        }
         return Err(ApiError::InvalidCredentials);
     };
-    state.throttle.succeeded(username);
+    attempt.succeeded();
     Metrics::count(&state.metrics.logins_succeeded);
     let user = credentials.user;
     let token = Token::generate();

@@ -2,8 +2,10 @@
 //! each with its own database.
 
 mod helpers;
+mod server;
 
 mod conditional;
+mod connections;
 mod contract;
 mod cors;
 mod errors;
@@ -13,6 +15,7 @@ mod owasp;
 mod pagination;
 mod posts;
 mod process;
+mod throttle;
 mod tokens;
 mod transfer;
 mod users;
