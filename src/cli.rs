@@ -5,7 +5,9 @@ use std::io::{BufRead, IsTerminal};
 use anyhow::Context;
 
 use crate::auth::PasswordHasher;
-use crate::config::{Cli, Command, DatabaseArgs, ServeConfig, UserCommand, UserCreateArgs};
+use crate::config::{
+    Cli, Command, DatabaseArgs, ExportArgs, ServeConfig, UserCommand, UserCreateArgs,
+};
 use crate::domain::{Email, Password, Timestamp, Username};
 use crate::startup::{shutdown_signal, Application};
 use crate::store::{self, NewUser};
@@ -100,11 +102,27 @@ fn progress(len: Option<u64>, what: &str) -> indicatif::ProgressBar {
     bar
 }
 
-async fn export(db: DatabaseArgs) -> anyhow::Result<()> {
+async fn export(args: ExportArgs) -> anyhow::Result<()> {
+    let db = args.database;
     let store = store::connect_with(&db.database_url, &db.connect_options(false)).await?;
     let bar = progress(None, "exporting");
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let sink: Box<dyn std::io::Write> = match &args.output {
+        Some(path) => {
+            use std::os::unix::fs::OpenOptionsExt;
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            Box::new(file)
+        }
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut out = std::io::BufWriter::new(sink);
     let counts = store::transfer::export(&store, &mut out, &bar).await?;
+    std::io::Write::flush(&mut out)?;
     bar.finish_and_clear();
     eprintln!("exported {counts}");
     Ok(())

@@ -30,7 +30,7 @@ pub enum Command {
     #[command(subcommand)]
     User(UserCommand),
     /// Write every user, token and post to standard output as JSON Lines (to move an instance).
-    Export(DatabaseArgs),
+    Export(ExportArgs),
     /// Load an export from standard input into an empty database, keeping ids, password and token
     /// hashes, versions and timestamps.
     Import(DatabaseArgs),
@@ -56,6 +56,17 @@ pub struct UserCreateArgs {
     /// Make the account an admin: admins may edit and delete any user or post.
     #[arg(long)]
     pub admin: bool,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// Write the dump to FILE instead of standard output. The file is created readable by its
+    /// owner only (0600): the dump holds password and token hashes. (A shell's `> FILE` creates it
+    /// with the shell's umask instead.)
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub database: DatabaseArgs,
 }

@@ -136,6 +136,12 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::UsernameTaken => Self::Conflict("Username already taken"),
             StoreError::Unavailable(detail) => Self::Unavailable(detail),
+            // The caller's account was deleted while this request ran: its token is gone too.
+            StoreError::ReferenceGone => Self::InvalidToken,
+            StoreError::Overloaded => Self::Overloaded {
+                message: "Too many writes waiting; try again shortly",
+                retry_after: std::time::Duration::from_secs(1),
+            },
             StoreError::Other(detail) => Self::Internal(detail),
         }
     }

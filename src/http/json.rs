@@ -17,15 +17,27 @@ pub struct JsonObject(pub Map<String, Value>);
 /// than 2; the limit keeps a hostile body from costing stack and time.
 pub const MAX_DEPTH: usize = 32;
 
+/// `application/json` or a JSON-based `application/*+json` type, with no charset but UTF-8
+/// (JSON is UTF-8; a body declared in another charset would be misread, so it is refused).
 pub fn is_json_content_type(value: &[u8]) -> bool {
     let Ok(value) = std::str::from_utf8(value) else {
         return false;
     };
-    let mime = value.split(';').next().unwrap_or("").trim();
-    mime.eq_ignore_ascii_case("application/json")
+    let mut parts = value.split(';');
+    let mime = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    let json = mime == "application/json"
         || mime
-            .strip_suffix("+json")
-            .is_some_and(|m| m.contains('/') && !m.ends_with('/'))
+            .strip_prefix("application/")
+            .and_then(|m| m.strip_suffix("+json"))
+            .is_some_and(|sub| !sub.is_empty() && !sub.contains('/'));
+    json && parts.all(|param| {
+        let (name, value) = param.split_once('=').unwrap_or((param, ""));
+        !name.trim().eq_ignore_ascii_case("charset")
+            || matches!(
+                value.trim().trim_matches('"').to_ascii_lowercase().as_str(),
+                "utf-8" | "utf8"
+            )
+    })
 }
 
 /// How deeply arrays and objects nest in `bytes`, counted without parsing (strings skipped), so
@@ -170,6 +182,7 @@ mod tests {
             "Application/JSON",
             "application/json; charset=utf-8",
             "application/merge-patch+json",
+            "application/json; charset=\"UTF-8\"",
         ] {
             assert!(is_json_content_type(ok.as_bytes()), "{ok}");
         }
@@ -179,6 +192,11 @@ mod tests {
             "json",
             "+json",
             "",
+            "application/json; charset=latin1",
+            "application/json; charset=utf-16",
+            "text/x+json",
+            "image/svg+json",
+            "application/+json",
         ] {
             assert!(!is_json_content_type(bad.as_bytes()), "{bad}");
         }

@@ -2,6 +2,7 @@
 //! `observe` (request id, timeout, one log line, hygiene headers, request id in 5xx bodies),
 //! `cors`, `json_errors` (the framework's own 404/405/400 become JSON), then a panic catcher.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
@@ -14,6 +15,7 @@ use tracing::Instrument;
 
 use super::AppState;
 use crate::error::{error_response, ServerFault};
+use crate::store::gate::{self, WriteGate};
 
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -41,14 +43,23 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     let method = req.method().clone();
 
     let span = tracing::info_span!("request", request_id = %id);
-    let run = tokio::time::timeout(state.limits.request_timeout, next.run(req)).instrument(span);
-    let mut res = match run.await {
-        Ok(res) => res,
-        Err(_) => error_response(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "timeout",
-            "The request took too long and was abandoned",
-        ),
+    let gate = Arc::new(WriteGate::default());
+    let run = gate::scope(gate.clone(), next.run(req)).instrument(span);
+    tokio::pin!(run);
+    let mut res = tokio::select! {
+        res = &mut run => res,
+        () = tokio::time::sleep(state.limits.request_timeout) => {
+            if gate.abandon() {
+                error_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "timeout",
+                    "The request took too long and was abandoned",
+                )
+            } else {
+                // A write of this request has begun: its answer must be the real one.
+                run.await
+            }
+        }
     };
     if res.extensions().get::<ServerFault>().is_some() {
         res = with_request_id(res, &id).await;

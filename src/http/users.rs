@@ -13,6 +13,7 @@ use super::conditional::{etag, not_modified, require_match};
 use super::json::{JsonObject, StrField};
 use super::openapi::ErrorDoc;
 use super::pagination::{finish_page, ListKind, ListParams};
+use super::rate_limit::ClientIp;
 use super::{parse_id, AppState};
 use crate::auth::{AuthUser, MaybeAuthUser};
 use crate::domain::{Email, Password, Timestamp, Username};
@@ -84,6 +85,10 @@ struct UserPatch {
     /// A new password; the account's other sessions are logged out.
     #[schema(min_length = 8, max_length = 128)]
     password: Option<String>,
+    /// The account's present password: required with `password` when users change their own
+    /// (a stolen token alone must not take an account over); not when an admin changes another's.
+    #[schema(max_length = 128)]
+    current_password: Option<String>,
 }
 
 pub fn public(u: &User) -> PublicUser<'_> {
@@ -236,6 +241,7 @@ async fn update(
     State(state): State<AppState>,
     Path(id): Path<String>,
     caller: AuthUser,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     body: JsonObject,
 ) -> Result<Response, ApiError> {
@@ -257,8 +263,19 @@ async fn update(
         .opt_string("password")?
         .map(|p| Password::parse(p).map_err(|p| ApiError::invalid_field("password", p)))
         .transpose()?;
+    let own = caller.user.id == user.id;
+    let current =
+        match (&password, own) {
+            (Some(_), true) => Some(body.opt_string("current_password")?.ok_or_else(|| {
+                ApiError::required("current_password", "Current password required")
+            })?),
+            _ => None,
+        };
     // After the body: a request wrong in itself gets 400 whatever version it names.
     let expected = require_match(&headers, user.version)?;
+    if let Some(current) = current {
+        check_current_password(&state, &user.username, current, client).await?;
+    }
     if let Some(password) = password {
         changes.password_hash = Some(state.hasher.hash(&password).await?);
         changes.keep_token = (caller.user.id == user.id).then_some(caller.token.0);
@@ -271,6 +288,34 @@ async fn update(
     res.headers_mut()
         .insert(header::ETAG, etag(updated.version));
     Ok(res)
+}
+
+/// Checks a user's present password, under the login throttle: a stolen token must not turn this
+/// into a password oracle.
+async fn check_current_password(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    client: std::net::IpAddr,
+) -> Result<(), ApiError> {
+    let account = username.to_ascii_lowercase();
+    let attempt =
+        state
+            .throttle
+            .begin(&account, client)
+            .map_err(|wait| ApiError::TooManyRequests {
+                message: "Too many failed password checks for this account; try again later",
+                retry_after: wait,
+            })?;
+    let credentials = state.store.credentials(&account).await?;
+    let hash = credentials.as_ref().map(|c| c.password_hash.as_str());
+    if password.chars().count() <= Password::MAX && state.hasher.verify(password, hash).await? {
+        attempt.succeeded();
+        Ok(())
+    } else {
+        attempt.failed();
+        Err(ApiError::Forbidden("Current password is incorrect"))
+    }
 }
 
 /// Delete an account with its tokens and posts (self or admin).

@@ -1,6 +1,7 @@
 //! The storage boundary. Handlers see only the [`Store`] trait and the row types here; every line of
 //! SQL lives in one implementation per database, so a second database is a second implementation.
 
+pub mod gate;
 pub mod postgres;
 pub mod sqlite;
 pub mod transfer;
@@ -95,6 +96,12 @@ pub enum StoreError {
     UsernameTaken,
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    /// A row the write refers to (the caller's own account) was deleted meanwhile.
+    #[error("a referenced row is gone")]
+    ReferenceGone,
+    /// The write queue is full: refused at once rather than queued without bound.
+    #[error("too many writes queued")]
+    Overloaded,
     #[error("database error: {0}")]
     Other(String),
 }

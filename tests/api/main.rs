@@ -9,6 +9,7 @@ mod connections;
 mod contract;
 mod cors;
 mod errors;
+mod hardening;
 mod multi;
 mod operations;
 mod owasp;

@@ -88,6 +88,23 @@ impl Server {
         client_from(Some(source.parse().unwrap()))
     }
 
+    /// The database URL this process serves.
+    pub fn database_url(&self) -> &str {
+        &self._db.url
+    }
+
+    /// A user signed up and logged in: (id, token).
+    pub async fn user(&self, username: &str) -> (i64, String) {
+        let id = self.sign_up(username).await;
+        let res = self.login_with(&self.client, username, PASSWORD).await;
+        assert_eq!(res.status(), 201);
+        let token = res.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        (id, token)
+    }
+
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
     }

@@ -191,7 +191,7 @@ async fn a_user_changes_their_email_and_password(backend: Backend) {
             &format!("/api/users/{}", alice.id),
             &alice.token,
         )
-        .json(&json!({"email": "new@example.com", "password": "a new password"}))
+        .json(&json!({"email": "new@example.com", "password": "a new password", "current_password": PASSWORD}))
         .send()
         .await
         .unwrap();
@@ -222,7 +222,7 @@ async fn a_password_change_logs_out_the_other_sessions(backend: Backend) {
             &format!("/api/users/{}", alice.id),
             &alice.token,
         )
-        .json(&json!({"password": "a new password"}))
+        .json(&json!({"password": "a new password", "current_password": PASSWORD}))
         .send()
         .await
         .unwrap();

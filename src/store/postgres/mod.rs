@@ -25,7 +25,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::NoTls;
 
 use super::{
-    Change, ConnectOptions, Credentials, IdsRecord, NewUser, PageQuery, PoolStats, Post,
+    gate, Change, ConnectOptions, Credentials, IdsRecord, NewUser, PageQuery, PoolStats, Post,
     PostChanges, PostRecord, Record, Store, StoreError, StoreResult, TokenRecord, User,
     UserChanges, UserRecord,
 };
@@ -55,17 +55,29 @@ impl From<tokio_postgres::Error> for StoreError {
             return StoreError::Other(e.to_string());
         };
         let code = db.code();
+        // PostgreSQL's own words and SQLSTATE, not tokio-postgres's bare "db error".
+        let detail = format!(
+            "{}: {} (SQLSTATE {})",
+            db.severity(),
+            db.message(),
+            code.code()
+        );
         if *code == SqlState::UNIQUE_VIOLATION && db.constraint() == Some("users_username_lower") {
             StoreError::UsernameTaken
+        } else if *code == SqlState::FOREIGN_KEY_VIOLATION {
+            StoreError::ReferenceGone
         } else if code.code().starts_with("08") // connection exception
             || code.code().starts_with("57") // operator intervention: shutdown, statement timeout
             || code.code().starts_with("53") // insufficient resources: too many connections
             || *code == SqlState::T_R_SERIALIZATION_FAILURE
             || *code == SqlState::T_R_DEADLOCK_DETECTED
+            // The database or its schema is gone (dropped under us): unusable, not a bug.
+            || *code == SqlState::INVALID_CATALOG_NAME
+            || *code == SqlState::UNDEFINED_TABLE
         {
-            StoreError::Unavailable(e.to_string())
+            StoreError::Unavailable(detail)
         } else {
-            StoreError::Other(e.to_string())
+            StoreError::Other(detail)
         }
     }
 }
@@ -162,17 +174,34 @@ impl PgStore {
         F: FnOnce(Object) -> Fut,
         Fut: Future<Output = StoreResult<T>>,
     {
-        tokio::time::timeout(self.timeout, async {
+        self.within(self.timeout, f).await
+    }
+
+    /// Runs a write: it passes the request's write gate first, and its client-side deadline is
+    /// twice the server's `statement_timeout`, so a slow statement is cancelled by the server
+    /// (and not committed) before this side would give up on it and answer 503.
+    async fn write<T, F, Fut>(&self, f: F) -> StoreResult<T>
+    where
+        F: FnOnce(Object) -> Fut,
+        Fut: Future<Output = StoreResult<T>>,
+    {
+        gate::begin_write()?;
+        self.within(self.timeout * 2, f).await
+    }
+
+    async fn within<T, F, Fut>(&self, deadline: Duration, f: F) -> StoreResult<T>
+    where
+        F: FnOnce(Object) -> Fut,
+        Fut: Future<Output = StoreResult<T>>,
+    {
+        tokio::time::timeout(deadline, async {
             self.ensure_migrated().await?;
             let client = self.pool.get().await?;
             f(client).await
         })
         .await
         .map_err(|_| {
-            StoreError::Unavailable(format!(
-                "no answer from PostgreSQL within {:?}",
-                self.timeout
-            ))
+            StoreError::Unavailable(format!("no answer from PostgreSQL within {deadline:?}"))
         })?
     }
 }
@@ -242,7 +271,7 @@ impl Store for PgStore {
     }
 
     async fn create_user(&self, new: NewUser, now: Timestamp) -> StoreResult<User> {
-        self.with(|c| async move { queries::insert_user(&c, &new, now).await })
+        self.write(|c| async move { queries::insert_user(&c, &new, now).await })
             .await
     }
 
@@ -267,14 +296,14 @@ impl Store for PgStore {
         changes: UserChanges,
         expected_version: Option<i64>,
     ) -> StoreResult<Change<User>> {
-        self.with(|mut c| async move {
+        self.write(|mut c| async move {
             queries::update_user(&mut c, id, &changes, expected_version).await
         })
         .await
     }
 
     async fn delete_user(&self, id: i64, expected_version: Option<i64>) -> StoreResult<Change<()>> {
-        self.with(|c| async move { queries::delete_user(&c, id, expected_version).await })
+        self.write(|c| async move { queries::delete_user(&c, id, expected_version).await })
             .await
     }
 
@@ -285,7 +314,7 @@ impl Store for PgStore {
         now: Timestamp,
         expires_at: Timestamp,
     ) -> StoreResult<()> {
-        self.with(
+        self.write(
             |c| async move { queries::insert_token(&c, user_id, &hash, now, expires_at).await },
         )
         .await
@@ -297,7 +326,7 @@ impl Store for PgStore {
     }
 
     async fn revoke_token(&self, hash: [u8; 32]) -> StoreResult<bool> {
-        self.with(|c| async move { queries::delete_token(&c, &hash).await })
+        self.write(|c| async move { queries::delete_token(&c, &hash).await })
             .await
     }
 
@@ -308,7 +337,7 @@ impl Store for PgStore {
         body: String,
         now: Timestamp,
     ) -> StoreResult<Post> {
-        self.with(|c| async move { queries::insert_post(&c, author_id, &title, &body, now).await })
+        self.write(|c| async move { queries::insert_post(&c, author_id, &title, &body, now).await })
             .await
     }
 
@@ -329,14 +358,14 @@ impl Store for PgStore {
         expected_version: Option<i64>,
         now: Timestamp,
     ) -> StoreResult<Change<Post>> {
-        self.with(
-            |c| async move { queries::update_post(&c, id, &changes, expected_version, now).await },
-        )
+        self.write(|c| async move {
+            queries::update_post(&c, id, &changes, expected_version, now).await
+        })
         .await
     }
 
     async fn delete_post(&self, id: i64, expected_version: Option<i64>) -> StoreResult<Change<()>> {
-        self.with(|c| async move { queries::delete_post(&c, id, expected_version).await })
+        self.write(|c| async move { queries::delete_post(&c, id, expected_version).await })
             .await
     }
 

@@ -20,7 +20,7 @@ use super::{
     UserRecord,
 };
 use crate::domain::Timestamp;
-use writer::Writer;
+use writer::{FileIdentity, Writer};
 
 /// Migrations in order; `PRAGMA user_version` records how many have been applied.
 const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/sqlite/0001_init.sql")];
@@ -47,6 +47,11 @@ impl From<rusqlite::Error> for StoreError {
                 StoreError::UsernameTaken
             }
             rusqlite::Error::SqliteFailure(f, _)
+                if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
+            {
+                StoreError::ReferenceGone
+            }
+            rusqlite::Error::SqliteFailure(f, _)
                 if matches!(
                     f.code,
                     rusqlite::ErrorCode::DatabaseBusy
@@ -70,10 +75,32 @@ fn configure(conn: &Connection, synchronous: SqliteSynchronous) -> rusqlite::Res
     })
 }
 
+/// Creates a missing database file readable by its owner only (0600): it holds password and
+/// token hashes. SQLite gives the `-wal` and `-shm` files the main file's permissions.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) and migrates the database file at `path`.
     pub fn open(path: impl AsRef<Path>, synchronous: SqliteSynchronous) -> anyhow::Result<Self> {
         let path = path.as_ref().to_path_buf();
+        create_private(&path).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot create the SQLite database file {:?}: {e}",
+                path.display()
+            )
+        })?;
         let mut conn = Connection::open(&path)?;
         configure(&conn, synchronous)?;
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
@@ -83,7 +110,7 @@ impl SqliteStore {
             path.display()
         );
         migrate(&mut conn)?;
-        let writer = Writer::start(conn)?;
+        let writer = Writer::start(conn, FileIdentity::of(&path)?)?;
         Ok(Self {
             path,
             readers: Mutex::new(Vec::new()),
@@ -152,6 +179,7 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
 #[async_trait]
 impl Store for SqliteStore {
     async fn ready(&self) -> StoreResult<()> {
+        self.writer.file_ok()?;
         self.read(|c| c.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(())))
             .await
     }

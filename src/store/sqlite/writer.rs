@@ -3,17 +3,23 @@
 //! commit ran share the next commit (group commit). Each request runs in its own savepoint, so one
 //! failing request (say, a taken username) rolls back alone without spoiling its batch.
 
+use std::os::unix::fs::MetadataExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::store::{StoreError, StoreResult};
+use crate::store::{gate, StoreError, StoreResult};
 
 /// Most requests committed together; bounds the latency one commit adds to the first in the batch.
 const MAX_BATCH: usize = 256;
+
+/// Most writes waiting for the writer; past this a write is refused at once (503) rather than
+/// queued behind more work than any client will wait for.
+pub const MAX_QUEUED: u64 = 4096;
 
 type Reply = Box<dyn FnOnce(StoreResult<()>) + Send>;
 type Job = Box<dyn FnOnce(&Connection) -> Reply + Send>;
@@ -22,17 +28,67 @@ pub struct Writer {
     jobs: mpsc::UnboundedSender<Job>,
     /// Jobs sent and not yet taken by the writer thread.
     queued: Arc<AtomicU64>,
+    file: Arc<FileIdentity>,
+}
+
+/// The database file this store opened. A file deleted or replaced while open keeps working for
+/// whoever has it open, so writes would be acknowledged into a file nobody will ever open again:
+/// each batch first checks that the configured path still leads to this very file.
+#[derive(Debug)]
+pub struct FileIdentity {
+    path: PathBuf,
+    dev: u64,
+    ino: u64,
+    /// Set once the file is found lost, so that the log says so once, not per request.
+    lost: AtomicBool,
+}
+
+impl FileIdentity {
+    pub fn of(path: &Path) -> std::io::Result<Self> {
+        let meta = std::fs::metadata(path)?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            dev: meta.dev(),
+            ino: meta.ino(),
+            lost: AtomicBool::new(false),
+        })
+    }
+
+    /// `Err` with the reason when the path no longer leads to the open file.
+    pub fn check(&self) -> StoreResult<()> {
+        let problem = match std::fs::metadata(&self.path) {
+            Ok(m) if m.dev() == self.dev && m.ino() == self.ino => return Ok(()),
+            Ok(_) => "was replaced by another file",
+            Err(_) => "was deleted",
+        };
+        let message = format!(
+            "the database file {} {problem} while open; refusing writes that could never be read \
+             back. Restore the file, or restart postbase to start from what is at that path now",
+            self.path.display()
+        );
+        if !self.lost.swap(true, Ordering::Relaxed) {
+            tracing::error!("{message}");
+        }
+        Err(StoreError::Unavailable(message))
+    }
 }
 
 impl Writer {
-    pub fn start(conn: Connection) -> std::io::Result<Self> {
+    pub fn start(conn: Connection, file: FileIdentity) -> std::io::Result<Self> {
         let (jobs, rx) = mpsc::unbounded_channel();
         let queued = Arc::new(AtomicU64::new(0));
         let taken = queued.clone();
+        let file = Arc::new(file);
+        let checked = file.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || write_loop(conn, rx, &taken))?;
-        Ok(Self { jobs, queued })
+            .spawn(move || write_loop(conn, rx, &taken, &checked))?;
+        Ok(Self { jobs, queued, file })
+    }
+
+    /// Whether the configured path still leads to the open database file.
+    pub fn file_ok(&self) -> StoreResult<()> {
+        self.file.check()
     }
 
     /// Writes waiting for the writer thread.
@@ -46,8 +102,17 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
+        if self.queued.load(Ordering::Relaxed) >= MAX_QUEUED {
+            return Err(StoreError::Overloaded);
+        }
         let (reply_tx, reply_rx) = oneshot::channel::<StoreResult<T>>();
+        let gate = gate::current();
         let job: Job = Box::new(move |conn| {
+            // The request is gone (its client left, or it timed out) before its turn: a write
+            // nobody will be told about is not made.
+            if reply_tx.is_closed() || gate.is_some_and(|g| !g.begin()) {
+                return Box::new(|_| {});
+            }
             let result = in_savepoint(conn, f);
             Box::new(move |committed: StoreResult<()>| {
                 let _ = reply_tx.send(committed.and(result));
@@ -57,9 +122,10 @@ impl Writer {
         self.jobs
             .send(job)
             .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
-        reply_rx
-            .await
-            .map_err(|_| StoreError::Other("the writer dropped a request".into()))?
+        // A job is dropped unrun only when its batch was refused (see `write_loop`).
+        reply_rx.await.map_err(|_| {
+            StoreError::Unavailable("the write was refused: the database file is not usable".into())
+        })?
     }
 }
 
@@ -80,9 +146,19 @@ fn in_savepoint<T>(
     }
 }
 
-fn write_loop(conn: Connection, mut rx: mpsc::UnboundedReceiver<Job>, queued: &AtomicU64) {
+fn write_loop(
+    conn: Connection,
+    mut rx: mpsc::UnboundedReceiver<Job>,
+    queued: &AtomicU64,
+    file: &FileIdentity,
+) {
     while let Some(first) = rx.blocking_recv() {
         queued.fetch_sub(1, Ordering::Relaxed);
+        if file.check().is_err() {
+            // Dropped unrun: its request is answered 503.
+            drop(first);
+            continue;
+        }
         let mut replies: Vec<Reply> = Vec::with_capacity(8);
         let batch = catch_unwind(AssertUnwindSafe(|| {
             if conn.execute_batch("BEGIN IMMEDIATE").is_err() {
