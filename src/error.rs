@@ -31,6 +31,10 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("{0}")]
     Conflict(&'static str),
+    /// Well-formed, but not something this request may do (an idempotency key reused for
+    /// another request).
+    #[error("{0}")]
+    Unprocessable(&'static str),
     #[error("Precondition failed: the resource has changed since you read it")]
     PreconditionFailed,
     #[error("Request body is larger than {0} bytes")]
@@ -102,6 +106,7 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -120,6 +125,7 @@ impl ApiError {
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict(_) => "conflict",
+            Self::Unprocessable(_) => "unprocessable",
             Self::PreconditionFailed => "precondition_failed",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
@@ -135,7 +141,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::UsernameTaken => Self::Conflict("Username already taken"),
-            StoreError::Unavailable(detail) => Self::Unavailable(detail),
+            StoreError::Unavailable(detail) | StoreError::SchemaGone(detail) => {
+                Self::Unavailable(detail)
+            }
             // The caller's account was deleted while this request ran: its token is gone too.
             StoreError::ReferenceGone => Self::InvalidToken,
             StoreError::Overloaded => Self::Overloaded {

@@ -20,6 +20,11 @@ impl Timestamp {
         Self(self.0.saturating_add(micros))
     }
 
+    pub fn minus(self, d: std::time::Duration) -> Self {
+        let micros = i64::try_from(d.as_micros()).unwrap_or(i64::MAX);
+        Self(self.0.saturating_sub(micros))
+    }
+
     pub fn to_rfc3339(self) -> String {
         DateTime::<Utc>::from_timestamp_micros(self.0)
             .unwrap_or(DateTime::<Utc>::MAX_UTC)

@@ -171,8 +171,10 @@ impl Cors {
     }
 }
 
-const ALLOW_HEADERS: &str = "Authorization, Content-Type, If-Match, If-None-Match, X-Request-Id";
-const EXPOSE_HEADERS: &str = "Location, ETag, Link, X-Request-Id, Retry-After, WWW-Authenticate";
+const ALLOW_HEADERS: &str =
+    "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, X-Request-Id";
+const EXPOSE_HEADERS: &str = "Location, ETag, Link, X-Request-Id, Retry-After, WWW-Authenticate, \
+    Idempotent-Replayed";
 const ALL_METHODS: &str = "GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS";
 /// How long a browser may cache a preflight answer, in seconds.
 const MAX_AGE: &str = "600";

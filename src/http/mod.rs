@@ -3,6 +3,7 @@
 
 mod conditional;
 mod health;
+pub mod idempotency;
 pub mod json;
 pub mod metrics;
 mod middleware;
@@ -78,10 +79,12 @@ pub fn app(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .with_state(state.clone());
     // The router adds `Allow` to its 405s outside any layer of its own, so the layers that must
     // see it wrap the router from outside. Outermost last: observe -> cors -> rate limits ->
-    // json_errors (rate limits inside CORS so a browser can read its 429).
+    // idempotency -> json_errors (rate limits inside CORS so a browser can read its 429; a
+    // replayed answer is the final one, JSON errors included).
     Router::new()
         .fallback_service(routes)
         .layer(from_fn(middleware::json_errors))
+        .layer(from_fn_with_state(state.clone(), idempotency::idempotency))
         .layer(from_fn_with_state(state.clone(), rate_limit::limit))
         .layer(from_fn_with_state(state.clone(), middleware::cors))
         .layer(from_fn_with_state(state, middleware::observe))

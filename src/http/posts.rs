@@ -113,10 +113,13 @@ async fn list(State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<Re
 /// Write a post as the token's user.
 #[utoipa::path(post, path = "/api/posts", operation_id = "createPost", tag = "posts",
     security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) instead of doing it twice. 1-255 visible ASCII characters, chosen by the client.", min_length = 1, max_length = 255, pattern = "^[!-~]+$")),
     request_body(content = PostInput, content_type = "application/json"),
     responses(
         (status = 201, description = "The new post", body = Post,
             headers(("Location" = String, description = "`/api/posts/{id}`"), ("ETag" = String, description = "The post's version"))),
+        (status = 409, description = "A request with this `Idempotency-Key` is still in progress", body = ErrorDoc),
+        (status = 422, description = "This `Idempotency-Key` was used with a different request", body = ErrorDoc),
     ))]
 async fn create(
     State(state): State<AppState>,

@@ -117,11 +117,13 @@ pub fn no_store(mut res: Response) -> Response {
 
 /// Sign up.
 #[utoipa::path(post, path = "/api/users", operation_id = "createUser", tag = "users",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) instead of doing it twice. 1-255 visible ASCII characters, chosen by the client.", min_length = 1, max_length = 255, pattern = "^[!-~]+$")),
     request_body(content = SignUp, content_type = "application/json"),
     responses(
         (status = 201, description = "The new account", body = PublicUser,
             headers(("Location" = String, description = "`/api/users/{id}`"), ("ETag" = String, description = "The user's version"))),
-        (status = 409, description = "`Username already taken` (case-insensitively)", body = ErrorDoc),
+        (status = 409, description = "`Username already taken` (case-insensitively), or a request with this `Idempotency-Key` still in progress", body = ErrorDoc),
+        (status = 422, description = "This `Idempotency-Key` was used with a different request", body = ErrorDoc),
     ))]
 async fn create(State(state): State<AppState>, body: JsonObject) -> Result<Response, ApiError> {
     let username = match body.opt_string("username")? {

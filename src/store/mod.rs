@@ -2,6 +2,7 @@
 //! SQL lives in one implementation per database, so a second database is a second implementation.
 
 pub mod gate;
+pub mod idempotency;
 pub mod postgres;
 pub mod sqlite;
 pub mod transfer;
@@ -96,6 +97,10 @@ pub enum StoreError {
     UsernameTaken,
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    /// The database or its tables are gone (dropped while serving): unusable until they are back,
+    /// and the schema must then be applied again.
+    #[error("the database schema is missing: {0}")]
+    SchemaGone(String),
     /// A row the write refers to (the caller's own account) was deleted meanwhile.
     #[error("a referenced row is gone")]
     ReferenceGone,
@@ -166,6 +171,21 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> StoreResult<Change<Post>>;
     async fn delete_post(&self, id: i64, expected_version: Option<i64>) -> StoreResult<Change<()>>;
+
+    /// Claims an idempotency key for a request (see [`idempotency`]), purging a few expired ones.
+    async fn claim_idempotency_key(
+        &self,
+        claim: idempotency::IdempotencyClaim,
+    ) -> StoreResult<idempotency::Claimed>;
+    /// Saves the answer of the request that claimed the key.
+    async fn save_idempotent_response(
+        &self,
+        scope: String,
+        key: String,
+        response: idempotency::SavedResponse,
+    ) -> StoreResult<()>;
+    /// Gives a claimed key up (its request failed or never ran), so that a retry runs again.
+    async fn release_idempotency_key(&self, scope: String, key: String) -> StoreResult<()>;
 
     // Moving a whole instance (`postbase export` / `postbase import`): keyset pages of raw rows,
     // including the password and token hashes the API never shows.

@@ -9,7 +9,9 @@ use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, backends, spawn_app, Backend, PASSWORD};
+use crate::helpers::{
+    admin_sql, assert_error, backends, postgres_only, spawn_app, Backend, PASSWORD,
+};
 use crate::server::Server;
 
 fn sqlite_path(server: &Server) -> String {
@@ -101,6 +103,51 @@ async fn a_deleted_database_file_makes_writes_and_readiness_503() {
         .count();
     assert_eq!(errors, 1, "one clear error, not one per request:\n{log}");
 }
+
+async fn a_dropped_postgres_database_is_503_and_recovers_without_a_restart(backend: Backend) {
+    let server = Server::start(&backend, &["--db-timeout", "2s"]).await;
+    let (_, token) = server.user("alice").await;
+    let (admin, name) = server.db().postgres().unwrap();
+    let (admin, name) = (admin.to_owned(), name.to_owned());
+    admin_sql(&admin, &format!("DROP DATABASE {name} WITH (FORCE)"))
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        let res = post(&server, &token, "while gone".into()).await;
+        assert_error(res, 503, "Service unavailable, try again shortly").await;
+        let res = server
+            .request(Method::GET, "/api/posts")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 503);
+    }
+    let ready = server.request(Method::GET, "/readyz").send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    admin_sql(&admin, &format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let mut ready = false;
+    for _ in 0..50 {
+        let res = server.request(Method::GET, "/readyz").send().await.unwrap();
+        if res.status() == 200 {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(ready, "/readyz is 200 again once the database is back");
+    // Empty again, with the schema applied: a new account works, the old token does not.
+    server.sign_up("bob").await;
+    let res = post(&server, &token, "old token".into()).await;
+    assert_eq!(res.status(), 401);
+    let log = server.log();
+    assert!(
+        log.contains("SQLSTATE"),
+        "PostgreSQL's own error in the log:\n{log}"
+    );
+}
+postgres_only!(a_dropped_postgres_database_is_503_and_recovers_without_a_restart);
 
 async fn a_user_deleted_while_posting_never_gets_a_5xx(backend: Backend) {
     let server = Server::start(&backend, &[]).await;

@@ -119,6 +119,15 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// The server URL and database name, when this is a PostgreSQL database.
+    pub fn postgres(&self) -> Option<(&str, &str)> {
+        self.postgres
+            .as_ref()
+            .map(|(s, n)| (s.as_str(), n.as_str()))
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         let Some((server, name)) = self.postgres.take() else {
@@ -143,7 +152,7 @@ impl Drop for TestDb {
 }
 
 /// Runs one statement on the server's maintenance database.
-async fn admin_sql(server: &str, sql: &str) -> Result<(), tokio_postgres::Error> {
+pub async fn admin_sql(server: &str, sql: &str) -> Result<(), tokio_postgres::Error> {
     let (client, connection) = tokio_postgres::connect(server, tokio_postgres::NoTls).await?;
     let task = tokio::spawn(connection);
     let result = client.batch_execute(sql).await;

@@ -10,6 +10,7 @@ mod contract;
 mod cors;
 mod errors;
 mod hardening;
+mod idempotency;
 mod multi;
 mod operations;
 mod owasp;

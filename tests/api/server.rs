@@ -93,6 +93,10 @@ impl Server {
         &self._db.url
     }
 
+    pub fn db(&self) -> &TestDb {
+        &self._db
+    }
+
     /// A user signed up and logged in: (id, token).
     pub async fn user(&self, username: &str) -> (i64, String) {
         let id = self.sign_up(username).await;

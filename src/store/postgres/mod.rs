@@ -12,6 +12,7 @@
 //! at start (`start_while_down`), the store comes up anyway, every call answers `Unavailable`, and
 //! the first call that reaches the server applies the migrations.
 
+mod idempotency;
 mod queries;
 mod transfer;
 
@@ -20,7 +21,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
-use tokio::sync::OnceCell;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::sync::Mutex;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::NoTls;
 
@@ -32,7 +34,10 @@ use super::{
 use crate::domain::Timestamp;
 
 /// Migrations in order, each applied once and recorded in `postbase_migrations`.
-const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../migrations/postgres/0001_init.sql"),
+    include_str!("../../../migrations/postgres/0002_idempotency.sql"),
+];
 
 /// The advisory lock key under which migrations run (any constant; "postbase" in ASCII).
 const MIGRATION_LOCK: i64 = 0x706f_7374_6261_7365;
@@ -40,7 +45,11 @@ const MIGRATION_LOCK: i64 = 0x706f_7374_6261_7365;
 pub struct PgStore {
     pool: Pool,
     timeout: Duration,
-    migrated: OnceCell<()>,
+    /// Whether this process has seen the schema at its version. Cleared when the database or
+    /// its tables turn out to be gone, so that they are made again once the database is back.
+    migrated: AtomicBool,
+    /// Held while migrating, so that one request migrates and the others wait for it.
+    migrating: Mutex<()>,
 }
 
 impl From<tokio_postgres::Error> for StoreError {
@@ -71,11 +80,11 @@ impl From<tokio_postgres::Error> for StoreError {
             || code.code().starts_with("53") // insufficient resources: too many connections
             || *code == SqlState::T_R_SERIALIZATION_FAILURE
             || *code == SqlState::T_R_DEADLOCK_DETECTED
-            // The database or its schema is gone (dropped under us): unusable, not a bug.
-            || *code == SqlState::INVALID_CATALOG_NAME
-            || *code == SqlState::UNDEFINED_TABLE
         {
             StoreError::Unavailable(detail)
+        } else if *code == SqlState::INVALID_CATALOG_NAME || *code == SqlState::UNDEFINED_TABLE {
+            // The database or its tables were dropped under us: unusable, not a bug.
+            StoreError::SchemaGone(detail)
         } else {
             StoreError::Other(detail)
         }
@@ -125,7 +134,8 @@ impl PgStore {
         let store = Self {
             pool,
             timeout: options.timeout,
-            migrated: OnceCell::new(),
+            migrated: AtomicBool::new(false),
+            migrating: Mutex::new(()),
         };
         match store.ensure_migrated().await {
             Ok(()) => {}
@@ -140,16 +150,21 @@ impl PgStore {
         Ok(store)
     }
 
-    /// Applies the migrations once per process (again after a failure, never after a success).
+    /// Applies the migrations unless this process has already seen the schema at its version
+    /// (again after a failure, and again after the schema was found gone).
     async fn ensure_migrated(&self) -> StoreResult<()> {
-        self.migrated
-            .get_or_try_init(|| async {
-                tokio::time::timeout(self.timeout * 4, self.migrate())
-                    .await
-                    .map_err(|_| StoreError::Unavailable("migrating timed out".into()))?
-            })
+        if self.migrated.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let _migrating = self.migrating.lock().await;
+        if self.migrated.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        tokio::time::timeout(self.timeout * 4, self.migrate())
             .await
-            .map(|_| ())
+            .map_err(|_| StoreError::Unavailable("migrating timed out".into()))??;
+        self.migrated.store(true, Ordering::Release);
+        Ok(())
     }
 
     async fn migrate(&self) -> StoreResult<()> {
@@ -194,7 +209,7 @@ impl PgStore {
         F: FnOnce(Object) -> Fut,
         Fut: Future<Output = StoreResult<T>>,
     {
-        tokio::time::timeout(deadline, async {
+        let result = tokio::time::timeout(deadline, async {
             self.ensure_migrated().await?;
             let client = self.pool.get().await?;
             f(client).await
@@ -202,7 +217,14 @@ impl PgStore {
         .await
         .map_err(|_| {
             StoreError::Unavailable(format!("no answer from PostgreSQL within {deadline:?}"))
-        })?
+        })?;
+        if let Err(StoreError::SchemaGone(detail)) = &result {
+            if self.migrated.swap(false, Ordering::AcqRel) {
+                tracing::error!(error = %detail, "the PostgreSQL database or its tables are gone; \
+                    answering 503 until it is back, then applying the migrations again");
+            }
+        }
+        result
     }
 }
 
@@ -253,9 +275,22 @@ async fn apply_migrations(client: &mut Object) -> StoreResult<()> {
 
 #[async_trait]
 impl Store for PgStore {
+    /// Ready when the database answers and its schema is at this binary's version.
     async fn ready(&self) -> StoreResult<()> {
         self.with(|c| async move {
-            c.query_one("SELECT 1", &[]).await?;
+            let version: i32 = c
+                .query_one(
+                    "SELECT coalesce(max(version), 0) FROM postbase_migrations",
+                    &[],
+                )
+                .await?
+                .get(0);
+            if usize::try_from(version).ok() != Some(MIGRATIONS.len()) {
+                return Err(StoreError::SchemaGone(format!(
+                    "the schema is at version {version}, this postbase needs {}",
+                    MIGRATIONS.len()
+                )));
+            }
             Ok(())
         })
         .await
@@ -366,6 +401,29 @@ impl Store for PgStore {
 
     async fn delete_post(&self, id: i64, expected_version: Option<i64>) -> StoreResult<Change<()>> {
         self.write(|c| async move { queries::delete_post(&c, id, expected_version).await })
+            .await
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        claim: crate::store::idempotency::IdempotencyClaim,
+    ) -> StoreResult<crate::store::idempotency::Claimed> {
+        self.with(|mut c| async move { idempotency::claim(&mut c, &claim).await })
+            .await
+    }
+
+    async fn save_idempotent_response(
+        &self,
+        scope: String,
+        key: String,
+        response: crate::store::idempotency::SavedResponse,
+    ) -> StoreResult<()> {
+        self.with(|c| async move { idempotency::save(&c, &scope, &key, &response).await })
+            .await
+    }
+
+    async fn release_idempotency_key(&self, scope: String, key: String) -> StoreResult<()> {
+        self.with(|c| async move { idempotency::release(&c, &scope, &key).await })
             .await
     }
 

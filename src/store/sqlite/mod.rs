@@ -3,6 +3,7 @@
 //! answers each request only after that commit, so a 2xx is never sent for a write that is not on disk.
 //! WAL mode with `synchronous=NORMAL` survives a killed process; `FULL` also survives power loss.
 
+mod idempotency;
 mod queries;
 mod transfer;
 mod writer;
@@ -23,7 +24,10 @@ use crate::domain::Timestamp;
 use writer::{FileIdentity, Writer};
 
 /// Migrations in order; `PRAGMA user_version` records how many have been applied.
-const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../../migrations/sqlite/0002_idempotency.sql"),
+];
 
 /// Most read connections kept open; more are opened under load and closed when returned.
 const MAX_IDLE_READERS: usize = 16;
@@ -288,6 +292,32 @@ impl Store for SqliteStore {
     async fn delete_post(&self, id: i64, expected_version: Option<i64>) -> StoreResult<Change<()>> {
         self.writer
             .run(move |c| queries::delete_post(c, id, expected_version))
+            .await
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        claim: crate::store::idempotency::IdempotencyClaim,
+    ) -> StoreResult<crate::store::idempotency::Claimed> {
+        self.writer
+            .run_ungated(move |c| idempotency::claim(c, &claim))
+            .await
+    }
+
+    async fn save_idempotent_response(
+        &self,
+        scope: String,
+        key: String,
+        response: crate::store::idempotency::SavedResponse,
+    ) -> StoreResult<()> {
+        self.writer
+            .run_ungated(move |c| idempotency::save(c, &scope, &key, &response))
+            .await
+    }
+
+    async fn release_idempotency_key(&self, scope: String, key: String) -> StoreResult<()> {
+        self.writer
+            .run_ungated(move |c| idempotency::release(c, &scope, &key))
             .await
     }
 

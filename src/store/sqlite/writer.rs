@@ -96,8 +96,27 @@ impl Writer {
         self.queued.load(Ordering::Relaxed)
     }
 
-    /// Runs `f` in the next transaction and resolves once that transaction has committed.
+    /// Runs `f` in the next transaction and resolves once that transaction has committed. The
+    /// write passes the request's write gate first (see `store::gate`).
     pub async fn run<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        self.submit(gate::current(), f).await
+    }
+
+    /// As `run`, for bookkeeping that is not the request's own write (idempotency records): it
+    /// does not hold the request past its timeout.
+    pub async fn run_ungated<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        self.submit(None, f).await
+    }
+
+    async fn submit<T, F>(&self, gate: Option<Arc<gate::WriteGate>>, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
@@ -106,7 +125,6 @@ impl Writer {
             return Err(StoreError::Overloaded);
         }
         let (reply_tx, reply_rx) = oneshot::channel::<StoreResult<T>>();
-        let gate = gate::current();
         let job: Job = Box::new(move |conn| {
             // The request is gone (its client left, or it timed out) before its turn: a write
             // nobody will be told about is not made.
