@@ -16,7 +16,7 @@ use crate::telemetry;
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => serve(cli.serve).await,
-        Some(Command::Serve(config)) => serve(config).await,
+        Some(Command::Serve(config)) => serve(*config).await,
         Some(Command::Migrate(db)) => migrate(db).await,
         Some(Command::User(UserCommand::Create(args))) => create_user(args).await,
         Some(Command::Export(db)) => export(db).await,

@@ -23,7 +23,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the API (the default when no subcommand is given).
-    Serve(ServeConfig),
+    Serve(Box<ServeConfig>),
     /// Apply the database migrations and exit.
     Migrate(DatabaseArgs),
     /// Manage accounts from the shell.
@@ -197,6 +197,11 @@ pub struct ServeConfig {
     /// Serve Prometheus metrics at `GET /metrics` (`--metrics false` turns it off).
     #[arg(long, env = "POSTBASE_METRICS", default_value_t = true, action = clap::ArgAction::Set)]
     pub metrics: bool,
+
+    /// Serve `GET /metrics` on this address only (e.g. `127.0.0.1:9090`, reachable by the scraper
+    /// but not the public), instead of on `--addr` with the API.
+    #[arg(long, env = "POSTBASE_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
 
     /// Most client connections held open at once; further connections wait in the kernel's backlog.
     #[arg(long, env = "POSTBASE_MAX_CONNECTIONS", default_value_t = 10_000)]

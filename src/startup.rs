@@ -20,6 +20,8 @@ use crate::store;
 
 pub struct Application {
     listener: TcpListener,
+    /// `--metrics-addr`: its own listener and router.
+    metrics: Option<(TcpListener, Router)>,
     router: Router,
     timeouts: Timeouts,
     max_connections: usize,
@@ -58,17 +60,25 @@ impl Application {
                 lockout: config.login_lockout,
             }),
             metrics: Default::default(),
-            metrics_enabled: config.metrics,
+            metrics_enabled: config.metrics && config.metrics_addr.is_none(),
             rate_limits: RateLimits {
                 api: config.rate_limit.map(RateLimiter::new),
                 signup: config.signup_limit.map(RateLimiter::new),
                 trust_forwarded_for: config.trust_forwarded_for,
             },
         }));
-        let router = http::app(state, extra);
+        let router = http::app(state.clone(), extra);
         let listener = TcpListener::bind(config.addr).await?;
+        let metrics = match config.metrics_addr.filter(|_| config.metrics) {
+            Some(addr) => Some((
+                TcpListener::bind(addr).await?,
+                http::metrics::private_router(state),
+            )),
+            None => None,
+        };
         Ok(Self {
             listener,
+            metrics,
             router,
             timeouts: Timeouts {
                 header: config.header_timeout,
@@ -90,9 +100,25 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then waits for open requests to finish.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    pub async fn run_until(mut self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), "listening on {}", self.local_addr());
         let (stop_tx, stop_rx) = watch::channel(false);
+        if let Some((listener, router)) = self.metrics.take() {
+            let addr = listener.local_addr()?;
+            tracing::info!(%addr, "metrics listening on {addr}");
+            let mut stop = stop_rx.clone();
+            tokio::spawn(async move {
+                let stopped = async move {
+                    let _ = stop.changed().await;
+                };
+                if let Err(e) = axum::serve(listener, router)
+                    .with_graceful_shutdown(stopped)
+                    .await
+                {
+                    tracing::error!(error = %e, "the metrics listener failed");
+                }
+            });
+        }
         let connections = Arc::new(Semaphore::new(self.max_connections));
         tokio::pin!(shutdown);
         loop {

@@ -196,20 +196,35 @@ fn escape(label: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// Prometheus metrics of this instance (off with `--metrics false`).
+/// Prometheus metrics of this instance (off with `--metrics false`, or moved to its own address
+/// with `--metrics-addr`).
 #[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text exposition format", body = String, content_type = "text/plain"),
-              (status = 404, description = "Metrics are turned off (`--metrics false`)")))]
+              (status = 404, description = "Metrics are turned off (`--metrics false`) or served on `--metrics-addr`")))]
 pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     if !state.metrics_enabled {
         return Err(ApiError::NotFound("Not found"));
     }
+    Ok(exposition(&state))
+}
+
+/// The metrics router of `--metrics-addr`: `/metrics` and nothing else.
+pub fn private_router(state: AppState) -> axum::Router {
+    axum::Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(|State(state): State<AppState>| async move { exposition(&state) }),
+        )
+        .with_state(state)
+}
+
+fn exposition(state: &AppState) -> impl IntoResponse {
     let body = state.metrics.render(state.store.pool_stats());
-    Ok((
+    (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
         body,
-    ))
+    )
 }

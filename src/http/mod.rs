@@ -49,7 +49,7 @@ pub struct App {
     pub throttle: LoginThrottle,
     pub rate_limits: rate_limit::RateLimits,
     pub metrics: metrics::Metrics,
-    /// Whether `GET /metrics` answers (`--metrics`).
+    /// Whether `GET /metrics` answers on the API's address (`--metrics`, and no `--metrics-addr`).
     pub metrics_enabled: bool,
 }
 

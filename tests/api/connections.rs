@@ -170,3 +170,39 @@ async fn made_up_methods_grow_neither_memory_nor_the_metrics() {
     );
     assert!(!metrics.contains("XXXX"));
 }
+
+#[tokio::test]
+async fn metrics_can_be_served_on_an_address_of_their_own() {
+    let server = Server::start(&Backend::Sqlite, &["--metrics-addr", "127.0.0.1:0"]).await;
+    let mut private = None;
+    for _ in 0..100 {
+        let log = server.log();
+        if let Some(rest) = log.split("metrics listening on ").nth(1) {
+            private = rest.split_whitespace().next().map(str::to_owned);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let private = private.expect("the metrics address is logged");
+    let public = server
+        .request(Method::GET, "/metrics")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(public.status(), 404);
+    assert_eq!(public.headers()["content-type"], "application/json");
+    let res = server
+        .client
+        .get(format!("http://{private}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.unwrap();
+    assert!(
+        text.contains(
+            r#"postbase_http_requests_total{route="/metrics",method="GET",status="404"} 1"#
+        ),
+        "{text}"
+    );
+}
