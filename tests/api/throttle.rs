@@ -209,3 +209,41 @@ async fn a_failed_login_logs_the_name_only_when_it_is_an_account() {
     assert!(log.contains("unknown account"), "{log}");
     assert!(log.contains("kate"), "{log}");
 }
+
+/// The decoy hash an unknown user is checked against is made at start, so the very first
+/// unknown-user login costs one hash, like a wrong password for a real account, not two. Timing
+/// on a shared machine is noisy: a fresh server is tried up to three times, and one clean
+/// measurement passes (with the decoy made on first need, every try's first unknown-user login
+/// costs about twice the wrong-password ones, and none would pass).
+#[tokio::test]
+async fn the_first_unknown_user_login_costs_what_a_wrong_password_does() {
+    let mut tries = Vec::new();
+    for _ in 0..3 {
+        let server = Server::start(&Backend::Sqlite, &[]).await;
+        server.sign_up("kate").await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let time = |name: &'static str| {
+            let server = &server;
+            async move {
+                let started = Instant::now();
+                let res = server
+                    .login_with(&server.client, name, "a wrong password")
+                    .await;
+                assert_eq!(res.status(), 401);
+                started.elapsed()
+            }
+        };
+        let unknown = time("nobody").await;
+        let mut wrong = Vec::new();
+        for _ in 0..4 {
+            wrong.push(time("kate").await);
+        }
+        wrong.sort();
+        let median = wrong[1];
+        tries.push((unknown, median));
+        if unknown.as_secs_f64() < median.as_secs_f64() * 1.5 + 0.005 {
+            return;
+        }
+    }
+    panic!("the first unknown-user login was slower every time (it, wrong password): {tries:?}");
+}
