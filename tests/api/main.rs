@@ -10,6 +10,7 @@ mod contract;
 mod cors;
 mod errors;
 mod hardening;
+mod import_checks;
 mod multi;
 mod operations;
 mod owasp;

@@ -20,13 +20,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
-use tokio::sync::OnceCell;
+use tokio::sync::{mpsc, OnceCell};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::NoTls;
 
 use super::{
-    gate, Change, ConnectOptions, Credentials, IdsRecord, NewUser, PageQuery, PoolStats, Post,
-    PostChanges, PostRecord, Record, Store, StoreError, StoreResult, TokenRecord, User,
+    gate, Change, ConnectOptions, Credentials, IdsRecord, ImportStep, NewUser, PageQuery,
+    PoolStats, Post, PostChanges, PostRecord, Store, StoreError, StoreResult, TokenRecord, User,
     UserChanges, UserRecord,
 };
 use crate::domain::Timestamp;
@@ -393,13 +393,8 @@ impl Store for PgStore {
             .await
     }
 
-    async fn import(&self, records: Vec<Record>) -> StoreResult<()> {
-        self.with(|mut c| async move { transfer::import(&mut c, &records).await })
-            .await
-    }
-
-    async fn finish_import(&self, ids: IdsRecord) -> StoreResult<()> {
-        self.with(|c| async move { transfer::advance_sequences(&c, ids).await })
-            .await
+    async fn import(&self, steps: mpsc::Receiver<ImportStep>) -> StoreResult<bool> {
+        let client = self.with(|c| async move { Ok(c) }).await?;
+        transfer::import(client, steps, self.timeout).await
     }
 }
