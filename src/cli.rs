@@ -130,15 +130,28 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
 
 async fn import(db: DatabaseArgs) -> anyhow::Result<()> {
     let store = store::connect_with(&db.database_url, &db.connect_options(false)).await?;
-    let stdin = std::io::stdin();
+    // Read on a blocking thread of its own (see `transfer::import`), hence an owned reader.
+    let stdin = std::io::BufReader::with_capacity(1 << 16, std::io::stdin());
     // A file or a pipe from `cat file` may say its size; then the bar shows bytes of it.
     let len = stdin_len();
     let bar = progress(len, "importing");
-    let counts = store::transfer::import(&store, stdin.lock(), &bar)
+    let imported = store::transfer::import(&store, stdin, &bar)
         .await
         .context("importing")?;
     bar.finish_and_clear();
-    eprintln!("imported {counts} into {}", redact(&db.database_url));
+    if !imported.verified {
+        eprintln!(
+            "warning: a version 1 dump has no trailer, so its completeness cannot be verified: \
+             if it was cut short, the rows it lost are missing; compare the counts below with \
+             those its export printed"
+        );
+    }
+    eprintln!(
+        "imported {} into {} (admins among the users: {})",
+        imported.counts,
+        redact(&db.database_url),
+        imported.admins
+    );
     Ok(())
 }
 

@@ -196,6 +196,44 @@ fn hash_blocking(password: &str) -> String {
     .to_string()
 }
 
+/// The most work a stored hash may ask of a login: argon2 memory in KiB (64 MiB), passes, lanes.
+///
+/// A login runs the hash with the parameters stored in it, so whoever writes a hash into the
+/// database chooses what every login for that user costs: `m=524288,t=8` is 512 MiB and several
+/// seconds of a core per attempt, and a few such logins exhaust the machine. Hashes made here use
+/// 19 MiB, 2 passes, 1 lane; the ceiling admits RFC 9106's second recommendation (64 MiB, 3
+/// passes, 4 lanes) and OWASP's, and bounds the worst login to about 17 times our own cost and one
+/// 64 MiB block per hashing thread. `postbase import` refuses hashes beyond it.
+pub const MAX_STORED_M_KIB: u32 = 64 * 1024;
+pub const MAX_STORED_T: u32 = 10;
+pub const MAX_STORED_P: u32 = 4;
+
+/// Whether `hash` is an argon2 PHC string that a login can check within the ceiling above; the
+/// reason when it is not. Only parameters are read: nothing is hashed.
+pub fn check_stored_hash(hash: &str) -> Result<(), String> {
+    const SHAPE: &str = "must be an argon2 PHC string ($argon2id$v=19$m=...,t=...,p=...$salt$hash)";
+    let parsed = PasswordHash::new(hash).map_err(|_| SHAPE.to_owned())?;
+    Algorithm::try_from(parsed.algorithm).map_err(|_| SHAPE.to_owned())?;
+    if let Some(version) = parsed.version {
+        Version::try_from(version).map_err(|_| format!("unknown argon2 version {version}"))?;
+    }
+    let params = Params::try_from(&parsed).map_err(|e| format!("argon2 parameters: {e}"))?;
+    let (m, t, p) = (params.m_cost(), params.t_cost(), params.p_cost());
+    if m > MAX_STORED_M_KIB || t > MAX_STORED_T || p > MAX_STORED_P {
+        return Err(format!(
+            "argon2 parameters m={m},t={t},p={p} exceed the ceiling \
+             m={MAX_STORED_M_KIB},t={MAX_STORED_T},p={MAX_STORED_P} (a login would cost too much)"
+        ));
+    }
+    let (Some(salt), Some(_)) = (parsed.salt, parsed.hash) else {
+        return Err(SHAPE.to_owned());
+    };
+    let mut salt_bytes = [0u8; 64];
+    salt.decode_b64(&mut salt_bytes)
+        .map_err(|_| "the salt is not valid base64".to_owned())?;
+    Ok(())
+}
+
 /// Checks `password` against a PHC string, with whatever parameters it was made with.
 fn verify_blocking(password: &str, hash: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(hash) else {
@@ -262,6 +300,52 @@ mod tests {
         .to_string();
         assert!(verify_blocking("light", &light));
         assert!(!verify_blocking("light", "not a phc string"));
+    }
+
+    #[test]
+    fn stored_hashes_must_be_argon2_within_the_ceiling() {
+        assert_eq!(check_stored_hash(&hash_blocking("ours")), Ok(()));
+        let salt = SaltString::generate(&mut OsRng);
+        let with = |m, t, p| {
+            use argon2::PasswordHasher as _;
+            Argon2::new(
+                Algorithm::Argon2id,
+                Version::V0x13,
+                Params::new(m, t, p, None).unwrap(),
+            )
+            .hash_password(b"x", &salt)
+            .unwrap()
+            .to_string()
+        };
+        // At the ceiling (hashed for real: 64 MiB once), and one step past it on each axis (only
+        // the parameters change: checking must not hash).
+        let at_ceiling = with(MAX_STORED_M_KIB, 1, MAX_STORED_P);
+        assert_eq!(check_stored_hash(&at_ceiling), Ok(()));
+        let light = with(8, 1, 1);
+        for (params, beyond) in [
+            ("m=65537,t=1,p=1", true),
+            ("m=524288,t=8,p=1", true),
+            ("m=8,t=11,p=1", true),
+            ("m=40,t=1,p=5", true),
+            ("m=8,t=10,p=1", false),
+        ] {
+            let hash = light.replace("m=8,t=1,p=1", params);
+            let checked = check_stored_hash(&hash);
+            assert_eq!(checked.is_err(), beyond, "{params}: {checked:?}");
+            if beyond {
+                assert!(checked.unwrap_err().contains("exceed the ceiling"));
+            }
+        }
+        for bad in [
+            "",
+            "not a phc string",
+            "$2b$12$abcdefghijklmnopqrstuu5Jqv0xTgsZbgsb3VLDbGvNkS9eFJ2y", // bcrypt
+            "$scrypt$ln=16,r=8,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+            &light.replace("$argon2id$", "$argon3$"),
+            &light[..light.rfind('$').unwrap()], // no hash part
+        ] {
+            assert!(check_stored_hash(bad).is_err(), "{bad:?} should be refused");
+        }
     }
 
     #[tokio::test]

@@ -12,9 +12,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::Serialize;
+use tokio::sync::mpsc;
 
 use crate::domain::Timestamp;
-pub use transfer::{IdsRecord, PostRecord, Record, TokenRecord, UserRecord};
+pub use transfer::{IdsRecord, ImportStep, PostRecord, Record, TokenRecord, UserRecord};
 
 /// A user as stored, without the password hash (see [`Credentials`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,11 +201,13 @@ pub trait Store: Send + Sync + 'static {
     async fn export_ids(&self) -> StoreResult<IdsRecord>;
     /// Does the database hold no users, tokens or posts?
     async fn is_empty(&self) -> StoreResult<bool>;
-    /// Inserts records as they are, ids included, in one transaction. Parents before children.
-    async fn import(&self, records: Vec<Record>) -> StoreResult<()>;
-    /// After an import: moves id generators past the largest imported ids and past `ids`, so that
-    /// no id is handed out twice, not even one of a row deleted before the export.
-    async fn finish_import(&self, ids: IdsRecord) -> StoreResult<()>;
+    /// Loads a dump in one transaction, all or nothing: checks that the database is still empty,
+    /// inserts each batch of rows as it arrives (ids included, parents before children), and on
+    /// [`ImportStep::Commit`] moves the id generators past the largest imported ids and past the
+    /// ids the source handed out, so that no id is handed out twice (not even one of a row
+    /// deleted before the export), then commits. When the steps end without a commit (the reader
+    /// found a bad record or a cut dump), rolls everything back and answers `false`.
+    async fn import(&self, steps: mpsc::Receiver<ImportStep>) -> StoreResult<bool>;
 }
 
 pub type DynStore = Arc<dyn Store>;

@@ -1,26 +1,69 @@
 //! `postbase export` / `postbase import`: a whole instance as JSON Lines, the same for every backend,
 //! so data moves between SQLite and PostgreSQL in either direction.
 //!
-//! The first line is a header (`{"format":"postbase-export","version":1}`); then every user, every
+//! # Format (version 2)
+//!
+//! The first line is a header (`{"format":"postbase-export","version":2}`); then every user, every
 //! token and every post, each a JSON object tagged with `"kind"`, parents before children and each
-//! kind in key order, so that two exports of the same data are byte-identical; last, the largest
-//! ids ever handed out (`"kind":"ids"`), so that ids of deleted rows are not handed out again. Rows go as stored:
-//! ids, versions, admin flags, argon2 password hashes, SHA-256 token hashes (hex) and timestamps
-//! (integer microseconds since the epoch, UTC), so users keep their passwords and live tokens.
+//! kind in key order, so that two exports of the same data are byte-identical; then the largest
+//! ids ever handed out (`"kind":"ids"`), so that ids of deleted rows are not handed out again; last,
+//! a trailer, `{"kind":"end","users":U,"tokens":T,"posts":P,"sha256":"…"}`: how many of each kind
+//! came before it and the SHA-256 (lowercase hex) of every byte before it, newlines included.
+//! Rows go as stored: ids, versions, admin flags, argon2 password hashes, SHA-256 token hashes
+//! (hex) and timestamps (integer microseconds since the epoch, UTC), so users keep their passwords
+//! and live tokens.
+//!
+//! The trailer is what tells a whole dump from one cut at a line boundary (`head -n 20`, a full
+//! disk, a copy interrupted): the cut one would otherwise load as if complete, and the ids of the
+//! rows it lost would be handed out again. Version 1 dumps, made before the trailer, still import,
+//! with a warning that their completeness cannot be verified; they must still end with their
+//! `ids` record (every version 1 export does), which catches most cuts.
+//!
+//! # What import checks
+//!
+//! A dump is input like any other: import loads it in one transaction, all or nothing, and refuses
+//! the whole dump, naming the line of the first bad record, if any record breaks a rule
+//! (`transfer/check.rs`):
+//! - every field by the API's own rules (`Username`, `Email`, `PostTitle`, `PostBody`), and
+//!   usernames unique regardless of case;
+//! - ids from 1 to 2^53 ([`MAX_ID`]) and unique per kind, versions from 1 to 2^53, the `ids`
+//!   record from 0 to 2^53: far enough below `i64::MAX` that no later insert or edit can overflow;
+//! - timestamps from 1970 to the end of year 9999, creation and update times not in the future
+//!   (a day's clock skew allowed), none before its row's creation;
+//! - tokens and posts belong to users that come earlier in the dump; token hashes are unique;
+//! - password hashes are argon2 PHC strings within a ceiling of m = 64 MiB, t = 10, p = 4
+//!   ([`crate::auth::MAX_STORED_M_KIB`] and beside it): a login runs the stored parameters, so a
+//!   hash beyond it would let one dump make every login of its user cost seconds and gigabytes;
+//! - nothing but the trailer after the `ids` record, nothing after the trailer, and the trailer's
+//!   counts and checksum match.
+//!
+//! Admin flags are kept (an instance moved must keep its admins); the import reports how many.
+
+mod check;
+mod read;
 
 use std::fmt;
 use std::io::{BufRead, Write};
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
 
 use super::DynStore;
+pub use check::MAX_ID;
 
-/// Rows per page when reading and per transaction when writing.
+/// Rows per page when reading and per batch handed to the store when writing.
 const BATCH: u32 = 500;
 
 const FORMAT: &str = "postbase-export";
-const VERSION: u32 = 1;
+
+/// Why an import into a database that holds data is refused, checked before reading the dump and
+/// again inside the import's transaction.
+pub const NOT_EMPTY: &str =
+    "the target database already holds users, tokens or posts; import only into an empty one";
+/// 2: the trailer. 1 (no trailer) is still read.
+const VERSION: u32 = 2;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {
@@ -29,6 +72,7 @@ struct Header {
 }
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UserRecord {
     pub id: i64,
     pub username: String,
@@ -51,6 +95,7 @@ impl fmt::Debug for UserRecord {
 }
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TokenRecord {
     /// SHA-256 of the token, as lowercase hex.
     #[serde(with = "hex32")]
@@ -69,6 +114,7 @@ impl fmt::Debug for TokenRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PostRecord {
     pub id: i64,
     pub author_id: i64,
@@ -81,26 +127,60 @@ pub struct PostRecord {
 
 /// The largest ids ever handed out, deleted rows included (0: none yet).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct IdsRecord {
     pub users: i64,
     pub posts: i64,
 }
 
+/// The last line of a version 2 dump: what came before it, so that a cut dump is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Trailer {
+    users: u64,
+    tokens: u64,
+    posts: u64,
+    /// SHA-256 of every byte before this line, as lowercase hex.
+    sha256: String,
+}
+
+/// One line of a dump after the header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Record {
+enum Line {
     User(UserRecord),
     Token(TokenRecord),
     Post(PostRecord),
     Ids(IdsRecord),
+    End(Trailer),
+}
+
+/// A row for the store to insert as it is, id included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    User(UserRecord),
+    Token(TokenRecord),
+    Post(PostRecord),
+}
+
+/// What the reader of a dump hands the store, in order (see [`super::Store::import`]).
+#[derive(Debug)]
+pub enum ImportStep {
+    /// Checked rows, parents before children.
+    Rows(Vec<Record>),
+    /// The whole dump was read and checked: move the id generators past `ids` and commit.
+    Commit(IdsRecord),
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 mod hex32 {
     use serde::{de::Error, Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(bytes: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        s.serialize_str(&hex)
+        s.serialize_str(&super::hex(bytes))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
@@ -135,10 +215,38 @@ impl fmt::Display for Counts {
     }
 }
 
+/// What an import loaded.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Imported {
+    pub counts: Counts,
+    /// Users with the admin flag: shown, so that an operator notices admins they did not expect.
+    pub admins: u64,
+    /// False for a version 1 dump: without a trailer, a cut dump cannot be told from a whole one.
+    pub verified: bool,
+}
+
 fn write_line(out: &mut impl Write, value: &impl Serialize) -> anyhow::Result<()> {
     serde_json::to_writer(&mut *out, value)?;
     out.write_all(b"\n")?;
     Ok(())
+}
+
+/// Passes bytes through and hashes them, for the trailer's checksum.
+struct Hashing<'a, W> {
+    out: &'a mut W,
+    sha: Sha256,
+}
+
+impl<W: Write> Write for Hashing<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.sha.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// Writes the whole database to `out`, page by page; `progress` is told of every row.
@@ -148,20 +256,22 @@ pub async fn export(
     progress: &indicatif::ProgressBar,
 ) -> anyhow::Result<Counts> {
     let mut counts = Counts::default();
-    write_line(
-        out,
-        &Header {
-            format: FORMAT.into(),
-            version: VERSION,
-        },
-    )?;
+    let mut hashed = Hashing {
+        out: &mut *out,
+        sha: Sha256::new(),
+    };
+    let header = Header {
+        format: FORMAT.into(),
+        version: VERSION,
+    };
+    write_line(&mut hashed, &header)?;
     let mut after = 0;
     loop {
         let page = store.export_users(after, BATCH).await?;
         let Some(last) = page.last() else { break };
         after = last.id;
         for row in page {
-            write_line(out, &Record::User(row))?;
+            write_line(&mut hashed, &Line::User(row))?;
             counts.users += 1;
             progress.inc(1);
         }
@@ -172,7 +282,7 @@ pub async fn export(
         let Some(last) = page.last() else { break };
         after = last.hash.to_vec();
         for row in page {
-            write_line(out, &Record::Token(row))?;
+            write_line(&mut hashed, &Line::Token(row))?;
             counts.tokens += 1;
             progress.inc(1);
         }
@@ -183,69 +293,50 @@ pub async fn export(
         let Some(last) = page.last() else { break };
         after = last.id;
         for row in page {
-            write_line(out, &Record::Post(row))?;
+            write_line(&mut hashed, &Line::Post(row))?;
             counts.posts += 1;
             progress.inc(1);
         }
     }
-    write_line(out, &Record::Ids(store.export_ids().await?))?;
+    write_line(&mut hashed, &Line::Ids(store.export_ids().await?))?;
+    let sha256 = hex(&hashed.sha.finalize());
+    let trailer = Trailer {
+        users: counts.users,
+        tokens: counts.tokens,
+        posts: counts.posts,
+        sha256,
+    };
+    write_line(out, &Line::End(trailer))?;
     out.flush()?;
     Ok(counts)
 }
 
-/// Loads an export into an empty database. Refuses a database that already holds data: merging
-/// two instances would clash on ids and usernames, and a half-merged database is worse than none.
-/// `progress` is told how many bytes of input have been read.
+/// Loads a dump into an empty database, all or nothing: the records are checked as they are read
+/// (on a blocking thread) and handed over in batches to one transaction, which commits only once
+/// the whole dump has been read and found sound. Refuses a database that already holds data:
+/// merging two instances would clash on ids and usernames. `progress` is told how many bytes of
+/// input have been read.
 pub async fn import(
     store: &DynStore,
-    input: impl BufRead,
+    input: impl BufRead + Send + 'static,
     progress: &indicatif::ProgressBar,
-) -> anyhow::Result<Counts> {
-    anyhow::ensure!(
-        store.is_empty().await?,
-        "the target database already holds users, tokens or posts; import only into an empty one"
-    );
-    let mut lines = input.lines().enumerate();
-    let header: Header = match lines.next() {
-        Some((_, line)) => serde_json::from_str(&line?).context("line 1: not a postbase export")?,
-        None => anyhow::bail!("the input is empty: not a postbase export"),
-    };
-    anyhow::ensure!(
-        header.format == FORMAT && header.version == VERSION,
-        "line 1: expected a {FORMAT} version {VERSION}, found {} version {}",
-        header.format,
-        header.version
-    );
-    let mut counts = Counts::default();
-    let mut ids = IdsRecord::default();
-    let mut batch = Vec::with_capacity(BATCH as usize);
-    for (i, line) in lines {
-        let line = line?;
-        progress.inc(line.len() as u64 + 1);
-        if line.is_empty() {
-            continue;
-        }
-        let record: Record =
-            serde_json::from_str(&line).with_context(|| format!("line {}", i + 1))?;
-        match &record {
-            Record::User(_) => counts.users += 1,
-            Record::Token(_) => counts.tokens += 1,
-            Record::Post(_) => counts.posts += 1,
-            Record::Ids(seen) => {
-                ids = *seen;
-                continue;
-            }
-        }
-        batch.push(record);
-        if batch.len() >= BATCH as usize {
-            store.import(std::mem::take(&mut batch)).await?;
-        }
+) -> anyhow::Result<Imported> {
+    anyhow::ensure!(store.is_empty().await?, NOT_EMPTY);
+    // One batch in the channel while the store inserts another and the reader checks a third.
+    let (steps, received) = mpsc::channel(1);
+    let progress = progress.clone();
+    let reader = tokio::task::spawn_blocking(move || read::read(input, &steps, &progress));
+    let loaded = store.import(received).await;
+    let read = reader.await.context("the reader of the dump failed")?;
+    match loaded {
+        Ok(true) => read,
+        // The reader stopped (a bad record, a cut dump) before the commit: its error says why.
+        Ok(false) => Err(read
+            .err()
+            .unwrap_or_else(|| anyhow::anyhow!("the dump ended before it was committed"))
+            .context("nothing was imported")),
+        Err(e) => Err(anyhow::Error::new(e).context("loading the dump; nothing was imported")),
     }
-    if !batch.is_empty() {
-        store.import(batch).await?;
-    }
-    store.finish_import(ids).await?;
-    Ok(counts)
 }
 
 #[cfg(test)]
@@ -254,16 +345,25 @@ mod tests {
 
     #[test]
     fn a_token_record_round_trips_through_hex() {
-        let record = Record::Token(TokenRecord {
+        let line = Line::Token(TokenRecord {
             hash: [0xab; 32],
             user_id: 7,
             created_at: 1,
             expires_at: 2,
         });
-        let json = serde_json::to_string(&record).unwrap();
+        let json = serde_json::to_string(&line).unwrap();
         assert!(json.contains(&"ab".repeat(32)), "{json}");
         assert!(json.starts_with(r#"{"kind":"token""#), "{json}");
-        assert_eq!(serde_json::from_str::<Record>(&json).unwrap(), record);
-        assert!(serde_json::from_str::<Record>(&json.replace("abab", "zz")).is_err());
+        assert_eq!(serde_json::from_str::<Line>(&json).unwrap(), line);
+        assert!(serde_json::from_str::<Line>(&json.replace("abab", "zz")).is_err());
+    }
+
+    #[test]
+    fn a_field_the_format_does_not_have_is_refused_not_ignored() {
+        let ids = r#"{"kind":"ids","users":1,"posts":2}"#;
+        assert!(serde_json::from_str::<Line>(ids).is_ok());
+        let extra = r#"{"kind":"ids","users":1,"posts":2,"admins":3}"#;
+        let err = serde_json::from_str::<Line>(extra).unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
     }
 }

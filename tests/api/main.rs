@@ -11,6 +11,7 @@ mod cors;
 mod errors;
 mod hardening;
 mod idempotency;
+mod import_checks;
 mod multi;
 mod operations;
 mod owasp;

@@ -12,7 +12,9 @@
 //! at start (`start_while_down`), the store comes up anyway, every call answers `Unavailable`, and
 //! the first call that reaches the server applies the migrations.
 
+mod errors;
 mod idempotency;
+mod migrations;
 mod queries;
 mod transfer;
 
@@ -22,25 +24,16 @@ use std::time::Duration;
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use std::sync::atomic::{AtomicBool, Ordering};
-use tokio::sync::Mutex;
-use tokio_postgres::error::SqlState;
+use tokio::sync::{mpsc, Mutex};
 use tokio_postgres::NoTls;
 
 use super::{
-    gate, Change, ConnectOptions, Credentials, IdsRecord, NewUser, PageQuery, PoolStats, Post,
-    PostChanges, PostRecord, Record, Store, StoreError, StoreResult, TokenRecord, User,
+    gate, Change, ConnectOptions, Credentials, IdsRecord, ImportStep, NewUser, PageQuery,
+    PoolStats, Post, PostChanges, PostRecord, Store, StoreError, StoreResult, TokenRecord, User,
     UserChanges, UserRecord,
 };
 use crate::domain::Timestamp;
-
-/// Migrations in order, each applied once and recorded in `postbase_migrations`.
-const MIGRATIONS: &[&str] = &[
-    include_str!("../../../migrations/postgres/0001_init.sql"),
-    include_str!("../../../migrations/postgres/0002_idempotency.sql"),
-];
-
-/// The advisory lock key under which migrations run (any constant; "postbase" in ASCII).
-const MIGRATION_LOCK: i64 = 0x706f_7374_6261_7365;
+use migrations::{apply_migrations, MIGRATIONS, MIGRATION_LOCK};
 
 pub struct PgStore {
     pool: Pool,
@@ -50,54 +43,6 @@ pub struct PgStore {
     migrated: AtomicBool,
     /// Held while migrating, so that one request migrates and the others wait for it.
     migrating: Mutex<()>,
-}
-
-impl From<tokio_postgres::Error> for StoreError {
-    fn from(e: tokio_postgres::Error) -> Self {
-        let Some(db) = e.as_db_error() else {
-            // No server error: the connection failed or closed, or a row did not decode.
-            if e.is_closed()
-                || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>())
-            {
-                return StoreError::Unavailable(e.to_string());
-            }
-            return StoreError::Other(e.to_string());
-        };
-        let code = db.code();
-        // PostgreSQL's own words and SQLSTATE, not tokio-postgres's bare "db error".
-        let detail = format!(
-            "{}: {} (SQLSTATE {})",
-            db.severity(),
-            db.message(),
-            code.code()
-        );
-        if *code == SqlState::UNIQUE_VIOLATION && db.constraint() == Some("users_username_lower") {
-            StoreError::UsernameTaken
-        } else if *code == SqlState::FOREIGN_KEY_VIOLATION {
-            StoreError::ReferenceGone
-        } else if code.code().starts_with("08") // connection exception
-            || code.code().starts_with("57") // operator intervention: shutdown, statement timeout
-            || code.code().starts_with("53") // insufficient resources: too many connections
-            || *code == SqlState::T_R_SERIALIZATION_FAILURE
-            || *code == SqlState::T_R_DEADLOCK_DETECTED
-        {
-            StoreError::Unavailable(detail)
-        } else if *code == SqlState::INVALID_CATALOG_NAME || *code == SqlState::UNDEFINED_TABLE {
-            // The database or its tables were dropped under us: unusable, not a bug.
-            StoreError::SchemaGone(detail)
-        } else {
-            StoreError::Other(detail)
-        }
-    }
-}
-
-impl From<deadpool_postgres::PoolError> for StoreError {
-    fn from(e: deadpool_postgres::PoolError) -> Self {
-        match e {
-            deadpool_postgres::PoolError::Backend(e) => e.into(),
-            other => StoreError::Unavailable(other.to_string()),
-        }
-    }
 }
 
 impl PgStore {
@@ -226,51 +171,6 @@ impl PgStore {
         }
         result
     }
-}
-
-async fn apply_migrations(client: &mut Object) -> StoreResult<()> {
-    // Checked rather than `IF NOT EXISTS`, which would log a notice on every start.
-    let exists: bool = client
-        .query_one("SELECT to_regclass('postbase_migrations') IS NOT NULL", &[])
-        .await?
-        .get(0);
-    if !exists {
-        client
-            .batch_execute(
-                "CREATE TABLE postbase_migrations (
-                     version INTEGER PRIMARY KEY,
-                     applied_at BIGINT NOT NULL
-                 )",
-            )
-            .await?;
-    }
-    let applied: i32 = client
-        .query_one(
-            "SELECT coalesce(max(version), 0) FROM postbase_migrations",
-            &[],
-        )
-        .await?
-        .get(0);
-    let applied = usize::try_from(applied).unwrap_or(0);
-    if applied > MIGRATIONS.len() {
-        return Err(StoreError::Other(format!(
-            "the database is at schema version {applied}, newer than this postbase ({}); upgrade postbase",
-            MIGRATIONS.len()
-        )));
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
-        let tx = client.transaction().await?;
-        tx.batch_execute(sql).await?;
-        let version = i32::try_from(i + 1).unwrap_or(i32::MAX);
-        tx.execute(
-            "INSERT INTO postbase_migrations (version, applied_at) VALUES ($1, $2)",
-            &[&version, &Timestamp::now().micros()],
-        )
-        .await?;
-        tx.commit().await?;
-        tracing::info!(version, "applied PostgreSQL migration");
-    }
-    Ok(())
 }
 
 #[async_trait]
@@ -451,13 +351,8 @@ impl Store for PgStore {
             .await
     }
 
-    async fn import(&self, records: Vec<Record>) -> StoreResult<()> {
-        self.with(|mut c| async move { transfer::import(&mut c, &records).await })
-            .await
-    }
-
-    async fn finish_import(&self, ids: IdsRecord) -> StoreResult<()> {
-        self.with(|c| async move { transfer::advance_sequences(&c, ids).await })
-            .await
+    async fn import(&self, steps: mpsc::Receiver<ImportStep>) -> StoreResult<bool> {
+        let client = self.with(|c| async move { Ok(c) }).await?;
+        transfer::import(client, steps, self.timeout).await
     }
 }

@@ -1,11 +1,16 @@
 //! Raw rows in and out, for `postbase export` / `postbase import`.
 
-use deadpool_postgres::Object;
+use std::future::Future;
+use std::time::Duration;
+
+use deadpool_postgres::{Object, Transaction};
+use tokio::sync::mpsc::Receiver;
 
 use super::queries::text;
 
+use crate::store::transfer::NOT_EMPTY;
 use crate::store::{
-    IdsRecord, PostRecord, Record, StoreError, StoreResult, TokenRecord, UserRecord,
+    IdsRecord, ImportStep, PostRecord, Record, StoreError, StoreResult, TokenRecord, UserRecord,
 };
 
 pub async fn users(c: &Object, after: i64, limit: u32) -> StoreResult<Vec<UserRecord>> {
@@ -77,19 +82,62 @@ pub async fn posts(c: &Object, after: i64, limit: u32) -> StoreResult<Vec<PostRe
         .collect()
 }
 
+/// Holds when the database has no users, tokens or posts.
+const IS_EMPTY: &str =
+    "SELECT NOT EXISTS (SELECT 1 FROM users) AND NOT EXISTS (SELECT 1 FROM tokens)
+     AND NOT EXISTS (SELECT 1 FROM posts)";
+
 pub async fn is_empty(c: &Object) -> StoreResult<bool> {
-    let row = c
-        .query_one(
-            "SELECT NOT EXISTS (SELECT 1 FROM users) AND NOT EXISTS (SELECT 1 FROM tokens)
-                 AND NOT EXISTS (SELECT 1 FROM posts)",
-            &[],
-        )
-        .await?;
-    Ok(row.get(0))
+    Ok(c.query_one(IS_EMPTY, &[]).await?.get(0))
 }
 
-pub async fn import(c: &mut Object, records: &[Record]) -> StoreResult<()> {
-    let tx = c.transaction().await?;
+/// `f`, or `Unavailable` once `deadline` has passed.
+async fn bounded<T, E: Into<StoreError>>(
+    deadline: Duration,
+    f: impl Future<Output = Result<T, E>>,
+) -> StoreResult<T> {
+    match tokio::time::timeout(deadline, f).await {
+        Ok(result) => result.map_err(Into::into),
+        Err(_) => Err(StoreError::Unavailable(format!(
+            "no answer from PostgreSQL within {deadline:?}"
+        ))),
+    }
+}
+
+/// Loads a dump in one transaction (see `Store::import`). The tables are locked against writers
+/// first, so that the emptiness checked next still holds at the commit and no instance running
+/// on this database hands out an id the dump is about to use. Each step (a batch, the commit)
+/// is bounded by `deadline`, as any one storage call is; the time spent waiting for the reader
+/// is not. Dropping the transaction unfinished rolls it back.
+pub async fn import(
+    mut c: Object,
+    mut steps: Receiver<ImportStep>,
+    deadline: Duration,
+) -> StoreResult<bool> {
+    let tx = bounded(deadline, c.transaction()).await?;
+    bounded(
+        deadline,
+        tx.batch_execute("LOCK TABLE users, tokens, posts IN SHARE ROW EXCLUSIVE MODE"),
+    )
+    .await?;
+    let empty: bool = bounded(deadline, tx.query_one(IS_EMPTY, &[])).await?.get(0);
+    if !empty {
+        return Err(StoreError::Other(NOT_EMPTY.into()));
+    }
+    while let Some(step) = steps.recv().await {
+        match step {
+            ImportStep::Rows(rows) => bounded(deadline, insert(&tx, &rows)).await?,
+            ImportStep::Commit(ids) => {
+                bounded(deadline, advance_sequences(&tx, ids)).await?;
+                bounded(deadline, tx.commit()).await?;
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
+async fn insert(tx: &Transaction<'_>, records: &[Record]) -> StoreResult<()> {
     let user = tx
         .prepare_cached(
             "INSERT INTO users (id, username, email, password_hash, admin, version, created_at,
@@ -132,7 +180,6 @@ pub async fn import(c: &mut Object, records: &[Record]) -> StoreResult<()> {
                 )
                 .await?
             }
-            Record::Ids(_) => 0,
             Record::Post(p) => {
                 tx.execute(
                     &post,
@@ -150,7 +197,6 @@ pub async fn import(c: &mut Object, records: &[Record]) -> StoreResult<()> {
             }
         };
     }
-    tx.commit().await?;
     Ok(())
 }
 
@@ -172,7 +218,9 @@ pub async fn ids(c: &Object) -> StoreResult<IdsRecord> {
 /// Imported rows carry their ids, which identity sequences do not count: move each sequence past
 /// the largest id in its table and the largest the source ever handed out, so the next sign-up
 /// or post gets an id never seen before.
-pub async fn advance_sequences(c: &Object, ids: IdsRecord) -> StoreResult<()> {
+/// (`setval` is not undone by a rollback: a failed import may leave a sequence advanced, which
+/// costs unused ids, never a reused one.)
+async fn advance_sequences(tx: &Transaction<'_>, ids: IdsRecord) -> StoreResult<()> {
     for (table, last) in [("users", ids.users), ("posts", ids.posts)] {
         // is_called = true, so the sequence reports this value as its last (see `ids`); a table
         // that never had a row keeps its fresh sequence.
@@ -181,7 +229,7 @@ pub async fn advance_sequences(c: &Object, ids: IdsRecord) -> StoreResult<()> {
                  greatest(coalesce(max(id), 0), $1::bigint))
              FROM {table} HAVING greatest(coalesce(max(id), 0), $1::bigint) > 0"
         );
-        c.query(&sql, &[&last]).await?;
+        tx.query(&sql, &[&last]).await?;
     }
     Ok(())
 }

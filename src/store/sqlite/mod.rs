@@ -14,10 +14,11 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
+use tokio::sync::mpsc;
 
 use super::{
-    Change, Credentials, IdsRecord, NewUser, PageQuery, PoolStats, Post, PostChanges, PostRecord,
-    Record, SqliteSynchronous, Store, StoreError, StoreResult, TokenRecord, User, UserChanges,
+    Change, Credentials, IdsRecord, ImportStep, NewUser, PageQuery, PoolStats, Post, PostChanges,
+    PostRecord, SqliteSynchronous, Store, StoreError, StoreResult, TokenRecord, User, UserChanges,
     UserRecord,
 };
 use crate::domain::Timestamp;
@@ -341,16 +342,8 @@ impl Store for SqliteStore {
         self.read(transfer::is_empty).await
     }
 
-    async fn import(&self, records: Vec<Record>) -> StoreResult<()> {
-        self.writer
-            .run(move |c| transfer::import(c, &records))
-            .await
-    }
-
-    async fn finish_import(&self, ids: IdsRecord) -> StoreResult<()> {
-        self.writer
-            .run(move |c| transfer::advance_ids(c, ids))
-            .await
+    async fn import(&self, steps: mpsc::Receiver<ImportStep>) -> StoreResult<bool> {
+        self.writer.run(move |c| transfer::import(c, steps)).await?
     }
 }
 

@@ -1,8 +1,12 @@
 //! Raw rows in and out, for `postbase export` / `postbase import`.
 
 use rusqlite::{params, Connection, OptionalExtension};
+use tokio::sync::mpsc::Receiver;
 
-use crate::store::{IdsRecord, PostRecord, Record, TokenRecord, UserRecord};
+use crate::store::transfer::NOT_EMPTY;
+use crate::store::{
+    IdsRecord, ImportStep, PostRecord, Record, StoreError, StoreResult, TokenRecord, UserRecord,
+};
 
 pub fn users(c: &Connection, after: i64, limit: u32) -> rusqlite::Result<Vec<UserRecord>> {
     let mut stmt = c.prepare_cached(
@@ -92,9 +96,35 @@ pub fn ids(c: &Connection) -> rusqlite::Result<IdsRecord> {
     })
 }
 
+/// Loads a dump (see `Store::import`) as one job of the writer thread, which waits here for each
+/// batch: under the writer's `BEGIN IMMEDIATE` nobody else writes meanwhile, so the emptiness
+/// checked first still holds at the commit. A savepoint of its own lets a dump abandoned half way
+/// roll back without failing the writer's transaction.
+pub fn import(
+    c: &Connection,
+    mut steps: Receiver<ImportStep>,
+) -> rusqlite::Result<StoreResult<bool>> {
+    if !is_empty(c)? {
+        return Ok(Err(StoreError::Other(NOT_EMPTY.into())));
+    }
+    c.execute_batch("SAVEPOINT import")?;
+    while let Some(step) = steps.blocking_recv() {
+        match step {
+            ImportStep::Rows(rows) => insert(c, &rows)?,
+            ImportStep::Commit(ids) => {
+                advance_ids(c, ids)?;
+                c.execute_batch("RELEASE import")?;
+                return Ok(Ok(true));
+            }
+        }
+    }
+    c.execute_batch("ROLLBACK TO import; RELEASE import")?;
+    Ok(Ok(false))
+}
+
 /// AUTOINCREMENT moves `sqlite_sequence` past an explicit id by itself; this moves it past the ids
 /// of rows deleted before the export too.
-pub fn advance_ids(c: &Connection, ids: IdsRecord) -> rusqlite::Result<()> {
+fn advance_ids(c: &Connection, ids: IdsRecord) -> rusqlite::Result<()> {
     for (table, last) in [("users", ids.users), ("posts", ids.posts)] {
         let updated = c
             .prepare_cached("UPDATE sqlite_sequence SET seq = max(seq, ?2) WHERE name = ?1")?
@@ -108,7 +138,7 @@ pub fn advance_ids(c: &Connection, ids: IdsRecord) -> rusqlite::Result<()> {
 }
 
 /// Inserts rows with their ids.
-pub fn import(c: &Connection, records: &[Record]) -> rusqlite::Result<()> {
+fn insert(c: &Connection, records: &[Record]) -> rusqlite::Result<()> {
     for record in records {
         match record {
             Record::User(u) => {
@@ -139,7 +169,6 @@ pub fn import(c: &Connection, records: &[Record]) -> rusqlite::Result<()> {
                     t.expires_at
                 ])?;
             }
-            Record::Ids(_) => {}
             Record::Post(p) => {
                 c.prepare_cached(
                     "INSERT INTO posts (id, author_id, title, body, version, created_at, updated_at)

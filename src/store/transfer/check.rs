@@ -1,0 +1,321 @@
+//! The rules every record of a dump passes before import: each field by the API's own rules, and
+//! what only a whole dump can get wrong (ids unique and in bounds, references to users that exist,
+//! usernames unique regardless of case). Each problem reads `kind id: field: why`.
+
+use std::collections::HashMap;
+use std::fmt::Display;
+
+use super::{IdsRecord, PostRecord, TokenRecord, UserRecord};
+use crate::auth::check_stored_hash;
+use crate::domain::{Email, PostBody, PostTitle, Timestamp, Username};
+
+/// The largest id (and version) import accepts: 2^53, the largest integer a JavaScript client
+/// reads exactly, and 2^63 - 2^53 short of what the columns hold, so that no id handed out or
+/// version bumped after the import can overflow.
+pub const MAX_ID: i64 = 1 << 53;
+
+/// The last microsecond of year 9999: later times cannot be written as RFC 3339, as the API shows them.
+const MAX_TIME: i64 = 253_402_300_799_999_999;
+
+/// How far in the future a creation or update time may be: two machines' clocks disagree, but
+/// not by a day.
+const CLOCK_SKEW: i64 = 24 * 60 * 60 * 1_000_000;
+
+/// What has been seen so far of one dump.
+pub struct Checker {
+    now: i64,
+    /// User id -> the line it was on.
+    users: HashMap<i64, u64>,
+    /// Lowercased username -> its user's id.
+    usernames: HashMap<String, i64>,
+    posts: HashMap<i64, u64>,
+    tokens: HashMap<[u8; 32], u64>,
+}
+
+fn field(what: &str, name: &str, why: impl Display) -> String {
+    format!("{what}: {name}: {why}")
+}
+
+fn in_bounds(value: i64, min: i64) -> Result<(), String> {
+    if (min..=MAX_ID).contains(&value) {
+        Ok(())
+    } else {
+        Err(format!("{value} is not from {min} to {MAX_ID} (2^53)"))
+    }
+}
+
+impl Checker {
+    pub fn new(now: Timestamp) -> Self {
+        Self {
+            now: now.micros(),
+            users: HashMap::new(),
+            usernames: HashMap::new(),
+            posts: HashMap::new(),
+            tokens: HashMap::new(),
+        }
+    }
+
+    fn time(&self, t: i64) -> Result<(), String> {
+        if !(0..=MAX_TIME).contains(&t) {
+            return Err(format!(
+                "{t} is not a time from 1970 to the end of year 9999 (microseconds since the epoch)"
+            ));
+        }
+        Ok(())
+    }
+
+    /// A creation or update time: sane, and not in the future.
+    fn past(&self, t: i64) -> Result<(), String> {
+        self.time(t)?;
+        if t > self.now.saturating_add(CLOCK_SKEW) {
+            return Err(format!("{} is in the future", Timestamp(t).to_rfc3339()));
+        }
+        Ok(())
+    }
+
+    /// `created_at`, and a time `name` no earlier than it, which may lie ahead only if `ahead`
+    /// (an expiry).
+    fn times(
+        &self,
+        what: &str,
+        created: i64,
+        (name, t): (&str, i64),
+        ahead: bool,
+    ) -> Result<(), String> {
+        self.past(created)
+            .map_err(|e| field(what, "created_at", e))?;
+        if ahead { self.time(t) } else { self.past(t) }.map_err(|e| field(what, name, e))?;
+        if t < created {
+            return Err(field(what, name, "is before created_at"));
+        }
+        Ok(())
+    }
+
+    pub fn user(&mut self, line: u64, u: &UserRecord) -> Result<(), String> {
+        let what = format!("user {}", u.id);
+        in_bounds(u.id, 1).map_err(|e| field(&what, "id", e))?;
+        if let Some(first) = self.users.get(&u.id) {
+            return Err(field(&what, "id", format!("already used on line {first}")));
+        }
+        let username = Username::parse(&u.username).map_err(|e| field(&what, "username", e))?;
+        let key = username.as_str().to_ascii_lowercase();
+        if let Some(other) = self.usernames.get(&key) {
+            return Err(field(
+                &what,
+                "username",
+                format!(
+                    "{:?} is taken by user {other} (usernames are unique regardless of case)",
+                    u.username
+                ),
+            ));
+        }
+        if let Some(email) = &u.email {
+            Email::parse(email).map_err(|e| field(&what, "email", e))?;
+        }
+        check_stored_hash(&u.password_hash).map_err(|e| field(&what, "password_hash", e))?;
+        in_bounds(u.version, 1).map_err(|e| field(&what, "version", e))?;
+        self.times(&what, u.created_at, ("updated_at", u.updated_at), false)?;
+        self.users.insert(u.id, line);
+        self.usernames.insert(key, u.id);
+        Ok(())
+    }
+
+    pub fn token(&mut self, line: u64, t: &TokenRecord) -> Result<(), String> {
+        let what = format!("token of user {}", t.user_id);
+        if !self.users.contains_key(&t.user_id) {
+            return Err(field(&what, "user_id", "no such user earlier in the dump"));
+        }
+        if let Some(first) = self.tokens.get(&t.hash) {
+            return Err(field(
+                &what,
+                "hash",
+                format!("already used on line {first}"),
+            ));
+        }
+        self.times(&what, t.created_at, ("expires_at", t.expires_at), true)?;
+        self.tokens.insert(t.hash, line);
+        Ok(())
+    }
+
+    pub fn post(&mut self, line: u64, p: &PostRecord) -> Result<(), String> {
+        let what = format!("post {}", p.id);
+        in_bounds(p.id, 1).map_err(|e| field(&what, "id", e))?;
+        if let Some(first) = self.posts.get(&p.id) {
+            return Err(field(&what, "id", format!("already used on line {first}")));
+        }
+        if !self.users.contains_key(&p.author_id) {
+            return Err(field(
+                &what,
+                "author_id",
+                format!("no user {} earlier in the dump", p.author_id),
+            ));
+        }
+        PostTitle::parse(&p.title).map_err(|e| field(&what, "title", e))?;
+        PostBody::parse(&p.body).map_err(|e| field(&what, "body", e))?;
+        in_bounds(p.version, 1).map_err(|e| field(&what, "version", e))?;
+        self.times(&what, p.created_at, ("updated_at", p.updated_at), false)?;
+        self.posts.insert(p.id, line);
+        Ok(())
+    }
+
+    pub fn ids(&self, ids: &IdsRecord) -> Result<(), String> {
+        in_bounds(ids.users, 0).map_err(|e| field("ids", "users", e))?;
+        in_bounds(ids.posts, 0).map_err(|e| field("ids", "posts", e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$\
+                        Kx9d1wZeTUdbeN8w9t2z1DY2nCHPl0t16K1+e9R3hoE";
+    const NOW: i64 = 1_764_072_000_000_000;
+
+    fn user(id: i64, username: &str) -> UserRecord {
+        UserRecord {
+            id,
+            username: username.into(),
+            email: None,
+            password_hash: HASH.into(),
+            admin: false,
+            version: 1,
+            created_at: NOW - 10,
+            updated_at: NOW,
+        }
+    }
+
+    fn post(id: i64, author_id: i64) -> PostRecord {
+        PostRecord {
+            id,
+            author_id,
+            title: "t".into(),
+            body: String::new(),
+            version: 1,
+            created_at: NOW,
+            updated_at: NOW,
+        }
+    }
+
+    fn refused(result: Result<(), String>, expected: &str) {
+        let err = result.expect_err(expected);
+        assert!(err.contains(expected), "{err:?} should say {expected:?}");
+    }
+
+    #[test]
+    fn users_follow_the_api_rules_and_are_unique_by_id_and_by_username_in_any_case() {
+        let mut check = Checker::new(Timestamp(NOW));
+        check.user(2, &user(1, "alice")).unwrap();
+        refused(
+            check.user(3, &user(1, "bob")),
+            "user 1: id: already used on line 2",
+        );
+        refused(check.user(3, &user(2, "ALICE")), "is taken by user 1");
+        refused(
+            check.user(3, &user(2, "has space")),
+            "user 2: username: may contain only",
+        );
+        refused(check.user(3, &user(2, &"x".repeat(5000))), "must be 3-32");
+        let mut bad = user(2, "bob");
+        bad.email = Some("not an email".into());
+        refused(check.user(3, &bad), "user 2: email: must be a valid email");
+        bad = user(2, "bob");
+        bad.password_hash = "plain text".into();
+        refused(
+            check.user(3, &bad),
+            "user 2: password_hash: must be an argon2",
+        );
+        check.user(3, &user(2, "bob")).unwrap();
+    }
+
+    #[test]
+    fn ids_versions_and_high_water_marks_stay_within_2_to_the_53() {
+        let mut check = Checker::new(Timestamp(NOW));
+        for id in [0, -1, MAX_ID + 1, i64::MAX] {
+            refused(check.user(2, &user(id, "alice")), "user");
+        }
+        let mut old = user(MAX_ID, "alice");
+        old.version = MAX_ID + 1;
+        refused(check.user(2, &old), "version");
+        old.version = MAX_ID;
+        check.user(2, &old).unwrap();
+        refused(check.post(3, &post(i64::MAX - 1, MAX_ID)), "post");
+        check
+            .ids(&IdsRecord {
+                users: 0,
+                posts: MAX_ID,
+            })
+            .unwrap();
+        refused(
+            check.ids(&IdsRecord {
+                users: i64::MAX,
+                posts: 0,
+            }),
+            "ids: users:",
+        );
+        refused(
+            check.ids(&IdsRecord {
+                users: 0,
+                posts: -1,
+            }),
+            "ids: posts:",
+        );
+    }
+
+    #[test]
+    fn tokens_and_posts_belong_to_users_seen_earlier() {
+        let mut check = Checker::new(Timestamp(NOW));
+        let token = TokenRecord {
+            hash: [1; 32],
+            user_id: 1,
+            created_at: NOW,
+            expires_at: NOW + 1,
+        };
+        refused(
+            check.token(2, &token),
+            "token of user 1: user_id: no such user",
+        );
+        refused(check.post(2, &post(1, 1)), "post 1: author_id: no user 1");
+        check.user(2, &user(1, "alice")).unwrap();
+        check.token(3, &token).unwrap();
+        refused(check.token(4, &token), "hash: already used on line 3");
+        check.post(5, &post(1, 1)).unwrap();
+        refused(
+            check.post(6, &post(1, 1)),
+            "post 1: id: already used on line 5",
+        );
+        let mut blank = post(2, 1);
+        blank.title = " ".into();
+        refused(check.post(6, &blank), "post 2: title: must not be empty");
+    }
+
+    #[test]
+    fn times_are_from_1970_to_9999_not_in_the_future_and_in_order() {
+        let mut check = Checker::new(Timestamp(NOW));
+        let mut u = user(1, "alice");
+        u.created_at = -1;
+        refused(check.user(2, &u), "created_at: -1 is not a time");
+        u.created_at = NOW + 2 * CLOCK_SKEW;
+        u.updated_at = u.created_at;
+        refused(check.user(2, &u), "created_at: 2025-11-27");
+        u.created_at = NOW;
+        u.updated_at = NOW - 1;
+        refused(check.user(2, &u), "updated_at: is before created_at");
+        u.updated_at = NOW + CLOCK_SKEW / 2;
+        check.user(2, &u).unwrap();
+        // A token may expire far ahead, but not past what RFC 3339 can write.
+        let mut token = TokenRecord {
+            hash: [1; 32],
+            user_id: 1,
+            created_at: NOW,
+            expires_at: MAX_TIME,
+        };
+        check.token(3, &token).unwrap();
+        token.hash = [2; 32];
+        token.expires_at = MAX_TIME + 1;
+        refused(
+            check.token(4, &token),
+            "expires_at: 253402300800000000 is not a time",
+        );
+    }
+}
