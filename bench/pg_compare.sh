@@ -18,6 +18,9 @@ PG_SERVER=${PG_SERVER:-postgres://postgres@127.0.0.1:5432/postgres}
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-64}
 POOL=${POOL:-16}
+# The figures in README.md were measured in plain text, before postbase spoke TLS; its default is now
+# libpq's `prefer`, which encrypts whenever the server offers TLS. PG_SSLMODE=prefer measures that.
+PG_SSLMODE=${PG_SSLMODE:-disable}
 
 [ -x "$BIN" ] || { echo "build first: cargo build --release" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install -y wrk)" >&2; exit 1; }
@@ -126,7 +129,7 @@ for backend in sqlite postgres; do
       db="pb_bench_${instances}_$RANDOM"
       psql "$PG_SERVER" -qc "CREATE DATABASE $db" >/dev/null
       pg_dbs+=("$db")
-      url="${PG_SERVER%/*}/$db"
+      url="${PG_SERVER%/*}/$db?sslmode=$PG_SSLMODE"
     fi
     bases=()
     for _ in $(seq 1 "$instances"); do start_instance "$url"; done

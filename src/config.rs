@@ -74,7 +74,9 @@ pub struct ExportArgs {
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
     /// Where the data lives: `sqlite://PATH` (created if missing) or
-    /// `postgres://USER[:PASSWORD]@HOST:PORT/DB` (also `postgresql://`).
+    /// `postgres://USER[:PASSWORD]@HOST:PORT/DB` (also `postgresql://`), with libpq's
+    /// `?sslmode=disable|prefer|require|verify-ca|verify-full` (default prefer) and
+    /// `&sslrootcert=PATH` for TLS.
     #[arg(
         long,
         env = "POSTBASE_DATABASE_URL",

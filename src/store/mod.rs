@@ -265,6 +265,64 @@ pub async fn connect_with(url: &str, options: &ConnectOptions) -> anyhow::Result
         return Ok(Arc::new(store));
     }
     anyhow::bail!(
-        "unsupported database URL {url:?}: expected sqlite://PATH or postgres://USER@HOST:PORT/DB"
+        "unsupported database URL {:?}: expected sqlite://PATH or postgres://USER@HOST:PORT/DB",
+        redact_url(url)
     )
+}
+
+/// A database URL with its password masked (in the user info or a `password=` parameter), for
+/// messages and logs.
+pub fn redact_url(url: &str) -> String {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    // The user info ends at the first `@`, as tokio-postgres reads it.
+    let (head, rest) = match url[after_scheme..].find('@') {
+        Some(at) => {
+            let userinfo = &url[after_scheme..after_scheme + at];
+            let masked = match userinfo.split_once(':') {
+                Some((user, _)) => format!("{user}:***"),
+                None => userinfo.to_owned(),
+            };
+            (
+                format!("{}{masked}@", &url[..after_scheme]),
+                &url[after_scheme + at + 1..],
+            )
+        }
+        None => (url[..after_scheme].to_owned(), &url[after_scheme..]),
+    };
+    let rest = match rest.split_once('?') {
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some(("password", _)) => "password=***".to_owned(),
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{path}?{}", query.join("&"))
+        }
+        None => rest.to_owned(),
+    };
+    format!("{head}{rest}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn redact_url_masks_the_password_wherever_it_is() {
+        assert_eq!(
+            redact_url("postgres://u:s3cret@h:5432/db?sslmode=require"),
+            "postgres://u:***@h:5432/db?sslmode=require"
+        );
+        assert_eq!(
+            redact_url("postgres://u@h/db?password=s3cret&sslmode=disable"),
+            "postgres://u@h/db?password=***&sslmode=disable"
+        );
+        assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
+        assert_eq!(
+            redact_url("sqlite://./postbase.db"),
+            "sqlite://./postbase.db"
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! The one integration-test binary: every test drives a real postbase over HTTP on a real socket,
 //! each with its own database.
 
+mod cluster;
 mod helpers;
 mod server;
 
@@ -16,6 +17,7 @@ mod multi;
 mod operations;
 mod owasp;
 mod pagination;
+mod pg_tls;
 mod posts;
 mod process;
 mod throttle;

@@ -12,9 +12,9 @@ impl From<tokio_postgres::Error> for StoreError {
             if e.is_closed()
                 || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>())
             {
-                return StoreError::Unavailable(e.to_string());
+                return StoreError::Unavailable(with_causes(&e));
             }
-            return StoreError::Other(e.to_string());
+            return StoreError::Other(with_causes(&e));
         };
         let code = db.code();
         // PostgreSQL's own words and SQLSTATE, not tokio-postgres's bare "db error".
@@ -42,6 +42,20 @@ impl From<tokio_postgres::Error> for StoreError {
             StoreError::Other(detail)
         }
     }
+}
+
+/// The error and each of its causes, `: `-joined. tokio-postgres's `Display` is only its kind
+/// ("error performing TLS handshake"); the reason (an unknown issuer, a refused connection) is in
+/// the causes.
+pub fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 impl From<deadpool_postgres::PoolError> for StoreError {

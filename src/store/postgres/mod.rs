@@ -16,13 +16,16 @@ mod errors;
 mod idempotency;
 mod migrations;
 mod queries;
+mod tls;
 mod transfer;
 
 use std::future::Future;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{
+    Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
+};
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::{mpsc, Mutex};
 use tokio_postgres::NoTls;
@@ -46,9 +49,14 @@ pub struct PgStore {
 }
 
 impl PgStore {
-    /// Builds the pool and applies the migrations (see the module docs for a server that is down).
+    /// Builds the pool and applies the migrations (see the module docs for a server that is down,
+    /// and [`tls`] for `sslmode` and `sslrootcert`).
     pub async fn connect(url: &str, options: &ConnectOptions) -> anyhow::Result<Self> {
-        let mut config: tokio_postgres::Config = url.parse()?;
+        let (tls, url) = tls::TlsSettings::split(url)?;
+        let mut config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| anyhow::anyhow!("the database URL: {}", errors::with_causes(&e)))?;
+        config.ssl_mode(tls.negotiation());
         config.connect_timeout(options.timeout);
         // A server that stops answering without closing the connection is noticed within the bound.
         config.tcp_user_timeout(options.timeout);
@@ -62,13 +70,13 @@ impl PgStore {
         if config.get_application_name().is_none() {
             config.application_name("postbase");
         }
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let manager_config = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = match tls::connector(&tls)? {
+            Some(rustls) => Manager::from_config(config, rustls, manager_config),
+            None => Manager::from_config(config, NoTls, manager_config),
+        };
         let pool = Pool::builder(manager)
             .max_size(options.pool_size.max(1))
             .wait_timeout(Some(options.timeout))
@@ -82,7 +90,22 @@ impl PgStore {
             migrated: AtomicBool::new(false),
             migrating: Mutex::new(()),
         };
-        match store.ensure_migrated().await {
+        // A certificate the settings refuse, or a server without TLS where it is required, is a
+        // mistake in the configuration and not an outage: stop with the reason instead of serving
+        // 503s. The connection made to find out is pooled and migrates.
+        let migrated = match store.pool.get().await {
+            Err(PoolError::Backend(e)) if tls::refused(&e) => anyhow::bail!(
+                "PostgreSQL at {} over TLS ({tls}): {}",
+                super::redact_url(&url),
+                errors::with_causes(&e)
+            ),
+            Err(e) => Err(StoreError::from(e)),
+            Ok(first) => {
+                drop(first);
+                store.ensure_migrated().await
+            }
+        };
+        match migrated {
             Ok(()) => {}
             Err(StoreError::Unavailable(e)) if options.start_while_down => {
                 tracing::warn!(
