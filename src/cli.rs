@@ -33,7 +33,10 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
 
 async fn migrate(db: DatabaseArgs) -> anyhow::Result<()> {
     store::connect_with(&db.database_url, &db.connect_options(false)).await?;
-    println!("migrations applied to {}", redact(&db.database_url));
+    println!(
+        "migrations applied to {}",
+        store::redact_url(&db.database_url)
+    );
     Ok(())
 }
 
@@ -104,7 +107,11 @@ fn progress(len: Option<u64>, what: &str) -> indicatif::ProgressBar {
 
 async fn export(args: ExportArgs) -> anyhow::Result<()> {
     let db = args.database;
-    let store = store::connect_with(&db.database_url, &db.connect_options(false)).await?;
+    let options = store::ConnectOptions {
+        create: false,
+        ..db.connect_options(false)
+    };
+    let store = store::connect_with(&db.database_url, &options).await?;
     let bar = progress(None, "exporting");
     let sink: Box<dyn std::io::Write> = match &args.output {
         Some(path) => {
@@ -149,7 +156,7 @@ async fn import(db: DatabaseArgs) -> anyhow::Result<()> {
     eprintln!(
         "imported {} into {} (admins among the users: {})",
         imported.counts,
-        redact(&db.database_url),
+        store::redact_url(&db.database_url),
         imported.admins
     );
     Ok(())
@@ -164,16 +171,4 @@ fn stdin_len() -> Option<u64> {
 #[cfg(not(unix))]
 fn stdin_len() -> Option<u64> {
     None
-}
-
-/// A database URL without its password, for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{}{}@{}", &url[..scheme + 3], user, &url[at + 1..])
-        }
-        _ => url.to_owned(),
-    }
 }

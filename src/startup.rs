@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
@@ -39,6 +40,12 @@ impl Application {
         config: &ServeConfig,
         extra: Option<Router<AppState>>,
     ) -> anyhow::Result<Self> {
+        // Bind first: an address in use must fail before a database is created for nothing.
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.addr))?;
+        let cors = Cors::from_origins(&config.cors_origins)?;
+        tracing::info!(policy = %cors.describe(), "CORS: {}", cors.describe());
         let store = store::connect_with(
             &config.database.database_url,
             &config.database.connect_options(true),
@@ -52,7 +59,7 @@ impl Application {
                 token_ttl: config.token_ttl,
                 request_timeout: config.request_timeout,
             },
-            cors: Cors::from_origins(&config.cors_origins)?,
+            cors,
             throttle: LoginThrottle::new(ThrottleConfig {
                 max_failures: config.login_max_failures,
                 account_max_failures: config.login_account_max_failures,
@@ -68,10 +75,11 @@ impl Application {
             },
         }));
         let router = http::app(state.clone(), extra);
-        let listener = TcpListener::bind(config.addr).await?;
         let metrics = match config.metrics_addr.filter(|_| config.metrics) {
             Some(addr) => Some((
-                TcpListener::bind(addr).await?,
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen on {addr} (--metrics-addr)"))?,
                 http::metrics::private_router(state),
             )),
             None => None,

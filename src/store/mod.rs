@@ -10,6 +10,7 @@ pub mod transfer;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
 use async_trait::async_trait;
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -100,7 +101,7 @@ pub enum StoreError {
     Unavailable(String),
     /// The database or its tables are gone (dropped while serving): unusable until they are back,
     /// and the schema must then be applied again.
-    #[error("the database schema is missing: {0}")]
+    #[error("{0}")]
     SchemaGone(String),
     /// A row the write refers to (the caller's own account) was deleted meanwhile.
     #[error("a referenced row is gone")]
@@ -223,6 +224,8 @@ pub struct ConnectOptions {
     /// otherwise an unreachable server is an error straight away (for the one-shot subcommands).
     pub start_while_down: bool,
     pub sqlite_synchronous: SqliteSynchronous,
+    /// Create a missing SQLite file (everything but `export`, which only reads).
+    pub create: bool,
 }
 
 /// SQLite's `synchronous` setting in WAL mode.
@@ -242,6 +245,7 @@ impl Default for ConnectOptions {
             timeout: Duration::from_secs(5),
             start_while_down: false,
             sqlite_synchronous: SqliteSynchronous::Normal,
+            create: true,
         }
     }
 }
@@ -251,16 +255,36 @@ pub async fn connect(url: &str) -> anyhow::Result<DynStore> {
     connect_with(url, &ConnectOptions::default()).await
 }
 
+/// The URL with its password left out, fit for logs and error messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{}@{}", &url[..scheme + 3], user, &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
 /// Opens the store a database URL names, migrating it first.
 pub async fn connect_with(url: &str, options: &ConnectOptions) -> anyhow::Result<DynStore> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let store = postgres::PgStore::connect(url, options).await?;
+        let store = postgres::PgStore::connect(url, options)
+            .await
+            .with_context(|| format!("PostgreSQL at {}", redact_url(url)))?;
         return Ok(Arc::new(store));
     }
     if let Some(path) = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
     {
+        if !options.create && !std::path::Path::new(path).is_file() {
+            anyhow::bail!(
+                "there is no SQLite database at {path:?}: this command reads an existing one \
+                 (check --database-url)"
+            );
+        }
         let store = sqlite::SqliteStore::open(path, options.sqlite_synchronous)?;
         return Ok(Arc::new(store));
     }

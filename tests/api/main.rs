@@ -4,6 +4,7 @@
 mod helpers;
 mod server;
 
+mod cli;
 mod conditional;
 mod connections;
 mod contract;

@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod args;
+pub use args::{hoist_leading_flags, parse_addr, MIN_TOKEN_TTL};
+
 use crate::http::rate_limit::Rate;
 
 /// postbase: users, sign-in and posts over JSON, in one binary.
@@ -110,6 +113,7 @@ impl DatabaseArgs {
             timeout: self.db_timeout,
             start_while_down,
             sqlite_synchronous: self.sqlite_synchronous,
+            create: true,
         }
     }
 }
@@ -122,20 +126,22 @@ pub enum LogFormat {
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeConfig {
-    /// Address to listen on; port 0 picks a free port (the bound address is logged as `listening on ...`).
-    #[arg(long, env = "POSTBASE_ADDR", default_value = "127.0.0.1:8080")]
+    /// Address to listen on: `IP:PORT`, `HOST:PORT`, `:PORT` (all interfaces) or `PORT` (this
+    /// machine only); port 0 picks a free port (the bound address is logged as `listening on ...`).
+    #[arg(long, env = "POSTBASE_ADDR", default_value = "127.0.0.1:8080", value_parser = args::parse_addr)]
     pub addr: SocketAddr,
 
     #[command(flatten)]
     pub database: DatabaseArgs,
 
-    /// Comma-separated origins allowed by CORS, matched exactly (e.g. `https://a.example,https://b.example`).
-    /// Unset: any origin, without credentials.
+    /// Comma-separated origins allowed by CORS, each `scheme://host[:port]` with no path, matched
+    /// exactly (e.g. `https://a.example,http://localhost:5173`); `*` (or unset): any origin,
+    /// without credentials. Anything else is refused at start.
     #[arg(long, env = "POSTBASE_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
 
-    /// How long a token from `POST /api/tokens` lives (e.g. `30d`, `12h`, `15m`).
-    #[arg(long, env = "POSTBASE_TOKEN_TTL", default_value = "30d", value_parser = humantime::parse_duration)]
+    /// How long a token from `POST /api/tokens` lives (e.g. `30d`, `12h`, `15m`; at least `1m`).
+    #[arg(long, env = "POSTBASE_TOKEN_TTL", default_value = "30d", value_parser = args::parse_token_ttl)]
     pub token_ttl: Duration,
 
     /// Log output format.
@@ -200,7 +206,7 @@ pub struct ServeConfig {
 
     /// Serve `GET /metrics` on this address only (e.g. `127.0.0.1:9090`, reachable by the scraper
     /// but not the public), instead of on `--addr` with the API.
-    #[arg(long, env = "POSTBASE_METRICS_ADDR")]
+    #[arg(long, env = "POSTBASE_METRICS_ADDR", value_parser = args::parse_addr)]
     pub metrics_addr: Option<SocketAddr>,
 
     /// Most client connections held open at once; further connections wait in the kernel's backlog.
