@@ -21,6 +21,8 @@ use crate::store;
 
 pub struct Application {
     listener: TcpListener,
+    /// Closed after the last request at shutdown (see `Store::close`).
+    store: store::DynStore,
     /// `--metrics-addr`: its own listener and router.
     metrics: Option<(TcpListener, Router)>,
     router: Router,
@@ -52,7 +54,7 @@ impl Application {
         )
         .await?;
         let state = AppState(Arc::new(App {
-            store,
+            store: store.clone(),
             hasher: PasswordHasher::new(),
             limits: Limits {
                 max_body_bytes: config.max_body_bytes,
@@ -86,6 +88,7 @@ impl Application {
         };
         Ok(Self {
             listener,
+            store,
             metrics,
             router,
             timeouts: Timeouts {
@@ -166,6 +169,9 @@ impl Application {
         // Every connection task holds a permit; all permits back means all connections closed.
         let all = u32::try_from(self.max_connections).unwrap_or(u32::MAX);
         let _ = connections.acquire_many(all).await;
+        if let Err(e) = self.store.close().await {
+            tracing::warn!(error = %e, "closing the database");
+        }
         tracing::info!("shut down");
         Ok(())
     }

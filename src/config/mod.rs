@@ -37,12 +37,82 @@ pub enum Command {
     /// Load an export from standard input into an empty database, keeping ids, password and token
     /// hashes, versions and timestamps.
     Import(DatabaseArgs),
+    /// Revoke tokens from the shell.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Copy a running SQLite database to a file, consistently and without stopping it.
+    Backup(BackupArgs),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
     /// Create an account; the only way to make an admin.
     Create(UserCreateArgs),
+    /// List every account: id, username, admin, email, created.
+    List(DatabaseArgs),
+    /// Set an account's password (read from standard input) and log out all its sessions.
+    SetPassword(UserSetPasswordArgs),
+    /// Make an account an admin (`true`) or not (`false`).
+    SetAdmin(UserSetAdminArgs),
+    /// Delete an account with its tokens and posts.
+    Delete(UserNameArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Revoke every token of one account (log it out everywhere).
+    Revoke(TokenRevokeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UserNameArgs {
+    /// The account's username (any case).
+    #[arg(value_name = "NAME")]
+    pub username: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UserSetPasswordArgs {
+    /// The account's username (any case).
+    #[arg(value_name = "NAME")]
+    pub username: String,
+    /// Read the new password from standard input (its first line), so it never shows in `ps` or shell history.
+    #[arg(long, required = true)]
+    pub password_stdin: bool,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UserSetAdminArgs {
+    /// The account's username (any case).
+    #[arg(value_name = "NAME")]
+    pub username: String,
+    /// `true` to make it an admin, `false` to make it an ordinary account.
+    #[arg(value_name = "true|false", action = clap::ArgAction::Set)]
+    pub admin: bool,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenRevokeArgs {
+    /// Whose tokens: a username (any case).
+    #[arg(long, value_name = "NAME")]
+    pub user: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    /// The file to write (must not exist yet); created readable by its owner only (0600).
+    #[arg(long, value_name = "FILE")]
+    pub to: std::path::PathBuf,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 #[derive(Debug, Clone, Args)]

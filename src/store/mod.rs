@@ -69,6 +69,8 @@ pub struct UserChanges {
     pub password_hash: Option<String>,
     /// When the password changes, the user's other tokens are revoked; this one (the caller's) is kept.
     pub keep_token: Option<[u8; 32]>,
+    /// Only from the shell (`postbase user set-admin`); the API never sets it.
+    pub admin: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -154,6 +156,14 @@ pub trait Store: Send + Sync + 'static {
     /// The user owning an unexpired token with this hash.
     async fn token_user(&self, hash: [u8; 32], now: Timestamp) -> StoreResult<Option<User>>;
     async fn revoke_token(&self, hash: [u8; 32]) -> StoreResult<bool>;
+    /// Revokes every token of a user; returns how many there were.
+    async fn revoke_user_tokens(&self, user_id: i64) -> StoreResult<u64>;
+
+    /// Called once at a clean shutdown, after the last request: leaves the database tidy
+    /// (on SQLite, the WAL checkpointed into the main file, so that the file alone is a copy).
+    async fn close(&self) -> StoreResult<()> {
+        Ok(())
+    }
 
     async fn create_post(
         &self,
@@ -255,6 +265,12 @@ pub async fn connect(url: &str) -> anyhow::Result<DynStore> {
     connect_with(url, &ConnectOptions::default()).await
 }
 
+/// The SQLite file a `sqlite://` URL names, or `None` for another database.
+pub fn sqlite_path(url: &str) -> Option<&str> {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+}
+
 /// The URL with its password left out, fit for logs and error messages.
 pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -275,10 +291,7 @@ pub async fn connect_with(url: &str, options: &ConnectOptions) -> anyhow::Result
             .with_context(|| format!("PostgreSQL at {}", redact_url(url)))?;
         return Ok(Arc::new(store));
     }
-    if let Some(path) = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-    {
+    if let Some(path) = sqlite_path(url) {
         if !options.create && !std::path::Path::new(path).is_file() {
             anyhow::bail!(
                 "there is no SQLite database at {path:?}: this command reads an existing one \

@@ -15,6 +15,7 @@ mod idempotency;
 mod import_checks;
 mod multi;
 mod operations;
+mod operator;
 mod owasp;
 mod pagination;
 mod posts;

@@ -265,6 +265,11 @@ impl Store for PgStore {
             .await
     }
 
+    async fn revoke_user_tokens(&self, user_id: i64) -> StoreResult<u64> {
+        self.write(|c| async move { queries::delete_user_tokens(&c, user_id).await })
+            .await
+    }
+
     async fn create_post(
         &self,
         author_id: i64,

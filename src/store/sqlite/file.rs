@@ -57,3 +57,42 @@ pub(super) fn create_private(path: &Path) -> anyhow::Result<()> {
         Err(e) => anyhow::bail!("cannot create {shown}: {e}"),
     }
 }
+
+/// Copies the database at `path` into `to` (which must not exist), consistently and compactly,
+/// while it is being served: `VACUUM INTO` reads one snapshot of the database, WAL included, so
+/// every write committed before it began is in the copy and none after. The copy is checked with
+/// `PRAGMA integrity_check` before this returns.
+pub fn backup(path: &Path, to: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if !path.is_file() {
+        anyhow::bail!("there is no SQLite database at {}", path.display());
+    }
+    // Created empty and private first: the copy holds password and token hashes.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(to)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", to.display()))?;
+    let copied = (|| -> rusqlite::Result<String> {
+        let source = rusqlite::Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )?;
+        source.busy_timeout(std::time::Duration::from_secs(5))?;
+        source.execute("VACUUM INTO ?1", [to.to_string_lossy()])?;
+        let copy = rusqlite::Connection::open(to)?;
+        copy.query_row("PRAGMA integrity_check", [], |r| r.get(0))
+    })();
+    match copied {
+        Ok(check) if check == "ok" => Ok(()),
+        Ok(check) => {
+            let _ = std::fs::remove_file(to);
+            anyhow::bail!("the copy failed its integrity check: {check}")
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(to);
+            anyhow::bail!("copying {} to {}: {e}", path.display(), to.display())
+        }
+    }
+}

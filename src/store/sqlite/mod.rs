@@ -4,6 +4,7 @@
 //! WAL mode with `synchronous=NORMAL` survives a killed process; `FULL` also survives power loss.
 
 mod file;
+pub use file::backup;
 mod idempotency;
 mod queries;
 mod transfer;
@@ -235,6 +236,27 @@ impl Store for SqliteStore {
         self.writer
             .run(move |c| queries::delete_token(c, &hash))
             .await
+    }
+
+    async fn revoke_user_tokens(&self, user_id: i64) -> StoreResult<u64> {
+        self.writer
+            .run(move |c| queries::delete_user_tokens(c, user_id))
+            .await
+    }
+
+    /// Checkpoints the WAL into the main file and empties it, from a connection of its own (the
+    /// writer's is inside its batch transaction; readers hold none between requests).
+    async fn close(&self) -> StoreResult<()> {
+        let path = self.path.clone();
+        let synchronous = self.synchronous;
+        tokio::task::spawn_blocking(move || {
+            let conn = Connection::open(&path)?;
+            configure(&conn, synchronous)?;
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| StoreError::Other(e.to_string()))?
     }
 
     async fn create_post(
