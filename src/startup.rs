@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
@@ -20,6 +21,8 @@ use crate::store;
 
 pub struct Application {
     listener: TcpListener,
+    /// Closed after the last request at shutdown (see `Store::close`).
+    store: store::DynStore,
     /// `--metrics-addr`: its own listener and router.
     metrics: Option<(TcpListener, Router)>,
     router: Router,
@@ -39,20 +42,26 @@ impl Application {
         config: &ServeConfig,
         extra: Option<Router<AppState>>,
     ) -> anyhow::Result<Self> {
+        // Bind first: an address in use must fail before a database is created for nothing.
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.addr))?;
+        let cors = Cors::from_origins(&config.cors_origins)?;
+        tracing::info!(policy = %cors.describe(), "CORS: {}", cors.describe());
         let store = store::connect_with(
             &config.database.database_url,
             &config.database.connect_options(true),
         )
         .await?;
         let state = AppState(Arc::new(App {
-            store,
+            store: store.clone(),
             hasher: PasswordHasher::new(),
             limits: Limits {
                 max_body_bytes: config.max_body_bytes,
                 token_ttl: config.token_ttl,
                 request_timeout: config.request_timeout,
             },
-            cors: Cors::from_origins(&config.cors_origins)?,
+            cors,
             throttle: LoginThrottle::new(ThrottleConfig {
                 max_failures: config.login_max_failures,
                 account_max_failures: config.login_account_max_failures,
@@ -68,16 +77,18 @@ impl Application {
             },
         }));
         let router = http::app(state.clone(), extra);
-        let listener = TcpListener::bind(config.addr).await?;
         let metrics = match config.metrics_addr.filter(|_| config.metrics) {
             Some(addr) => Some((
-                TcpListener::bind(addr).await?,
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen on {addr} (--metrics-addr)"))?,
                 http::metrics::private_router(state),
             )),
             None => None,
         };
         Ok(Self {
             listener,
+            store,
             metrics,
             router,
             timeouts: Timeouts {
@@ -158,6 +169,9 @@ impl Application {
         // Every connection task holds a permit; all permits back means all connections closed.
         let all = u32::try_from(self.max_connections).unwrap_or(u32::MAX);
         let _ = connections.acquire_many(all).await;
+        if let Err(e) = self.store.close().await {
+            tracing::warn!(error = %e, "closing the database");
+        }
         tracing::info!("shut down");
         Ok(())
     }

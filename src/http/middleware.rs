@@ -144,31 +144,88 @@ pub enum Cors {
 }
 
 impl Cors {
+    /// `*` (or nothing) is any origin; otherwise each entry must be an origin as browsers send
+    /// it, `scheme://host[:port]`, or postbase refuses to start rather than block every browser.
     pub fn from_origins(origins: &[String]) -> anyhow::Result<Self> {
         let origins: Vec<_> = origins
             .iter()
             .map(|o| o.trim())
             .filter(|o| !o.is_empty())
             .collect();
-        if origins.is_empty() {
+        if origins.is_empty() || origins == ["*"] {
             return Ok(Self::Any);
         }
         let values = origins
             .into_iter()
             .map(|o| {
-                let o = o.trim_end_matches('/');
-                HeaderValue::from_str(o).map_err(|_| anyhow::anyhow!("invalid CORS origin {o:?}"))
+                let origin = parse_origin(o).map_err(|why| {
+                    anyhow::anyhow!(
+                        "--cors-origins: {o:?} {why}; an origin is scheme://host[:port] with no \
+                         path, e.g. https://app.example.com or http://localhost:5173, or * for any"
+                    )
+                })?;
+                HeaderValue::from_str(&origin).map_err(|_| {
+                    anyhow::anyhow!("--cors-origins: {o:?} is not a valid header value")
+                })
             })
             .collect::<anyhow::Result<_>>()?;
         Ok(Self::Only(values))
     }
 
+    /// The policy, for the log at start.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Any => "any origin (Access-Control-Allow-Origin: *, no credentials)".into(),
+            Self::Only(list) => {
+                let names: Vec<_> = list.iter().filter_map(|v| v.to_str().ok()).collect();
+                format!("only {}", names.join(", "))
+            }
+        }
+    }
     fn allow(&self, origin: &HeaderValue) -> Option<HeaderValue> {
         match self {
             Self::Any => Some(HeaderValue::from_static("*")),
             Self::Only(list) => list.iter().find(|o| *o == origin).cloned(),
         }
     }
+}
+
+/// An origin in the form browsers send: lower-case scheme and host, no trailing slash.
+fn parse_origin(o: &str) -> Result<String, &'static str> {
+    if o == "*" {
+        return Err("cannot be combined with other origins");
+    }
+    let (scheme, rest) = o
+        .split_once("://")
+        .ok_or("has no scheme (http:// or https://)")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return Err("has a scheme other than http or https");
+    }
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    if authority.contains(['/', '?', '#']) {
+        return Err("has a path, a query or a fragment");
+    }
+    if authority.contains('@') {
+        return Err("has user information");
+    }
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => {
+            let (host, after) = v6.split_once(']').ok_or("has an unclosed [")?;
+            (host, after.strip_prefix(':'))
+        }
+        None => match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    if host.is_empty() {
+        return Err("has no host");
+    }
+    if port.is_some_and(|p| p.parse::<u16>().is_err()) {
+        return Err("has a port that is not a number");
+    }
+    Ok(format!("{scheme}://{}", authority.to_ascii_lowercase()))
 }
 
 const ALLOW_HEADERS: &str =
@@ -265,4 +322,37 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
         out.headers_mut().insert(header::ALLOW, allow.clone());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cors_origins_are_origins_or_a_star() {
+        assert!(matches!(
+            Cors::from_origins(&["*".into()]).unwrap(),
+            Cors::Any
+        ));
+        assert!(matches!(Cors::from_origins(&[]).unwrap(), Cors::Any));
+        let Cors::Only(list) = Cors::from_origins(&[
+            "https://App.Example".into(),
+            "http://localhost:5173/".into(),
+        ])
+        .unwrap() else {
+            panic!("a list")
+        };
+        assert_eq!(list, ["https://app.example", "http://localhost:5173"]);
+        for bad in [
+            "http://host:5173/app",
+            "host:5173",
+            "ftp://x",
+            "http://",
+            "http://h:x",
+        ] {
+            let err = Cors::from_origins(&[bad.into()]).unwrap_err().to_string();
+            assert!(err.contains("scheme://host[:port]"), "{bad}: {err}");
+        }
+        assert!(Cors::from_origins(&["*".into(), "https://a.example".into()]).is_err());
+    }
 }

@@ -45,7 +45,7 @@ pub struct PublicUser<'a> {
     created_at: Timestamp,
 }
 
-/// What the user themself and admins see: the public view plus the email.
+/// What the user themself and admins see: the public view plus the email and the admin flag.
 #[derive(Serialize, ToSchema)]
 #[schema(as = UserWithEmail)]
 pub struct PrivateUser<'a> {
@@ -53,6 +53,8 @@ pub struct PrivateUser<'a> {
     username: &'a str,
     /// Present only for the user themself and for admins; null when none was given.
     email: Option<&'a str>,
+    /// Whether the account is an admin (set only from the shell: `postbase user set-admin`).
+    admin: bool,
     #[schema(value_type = String, format = DateTime)]
     created_at: Timestamp,
 }
@@ -103,6 +105,7 @@ pub fn private(u: &User) -> PrivateUser<'_> {
     PrivateUser {
         id: u.id,
         username: &u.username,
+        admin: u.admin,
         email: u.email.as_deref(),
         created_at: u.created_at,
     }

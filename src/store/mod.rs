@@ -10,6 +10,7 @@ pub mod transfer;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
 use async_trait::async_trait;
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -68,6 +69,8 @@ pub struct UserChanges {
     pub password_hash: Option<String>,
     /// When the password changes, the user's other tokens are revoked; this one (the caller's) is kept.
     pub keep_token: Option<[u8; 32]>,
+    /// Only from the shell (`postbase user set-admin`); the API never sets it.
+    pub admin: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -100,7 +103,7 @@ pub enum StoreError {
     Unavailable(String),
     /// The database or its tables are gone (dropped while serving): unusable until they are back,
     /// and the schema must then be applied again.
-    #[error("the database schema is missing: {0}")]
+    #[error("{0}")]
     SchemaGone(String),
     /// A row the write refers to (the caller's own account) was deleted meanwhile.
     #[error("a referenced row is gone")]
@@ -153,6 +156,14 @@ pub trait Store: Send + Sync + 'static {
     /// The user owning an unexpired token with this hash.
     async fn token_user(&self, hash: [u8; 32], now: Timestamp) -> StoreResult<Option<User>>;
     async fn revoke_token(&self, hash: [u8; 32]) -> StoreResult<bool>;
+    /// Revokes every token of a user; returns how many there were.
+    async fn revoke_user_tokens(&self, user_id: i64) -> StoreResult<u64>;
+
+    /// Called once at a clean shutdown, after the last request: leaves the database tidy
+    /// (on SQLite, the WAL checkpointed into the main file, so that the file alone is a copy).
+    async fn close(&self) -> StoreResult<()> {
+        Ok(())
+    }
 
     async fn create_post(
         &self,
@@ -223,6 +234,8 @@ pub struct ConnectOptions {
     /// otherwise an unreachable server is an error straight away (for the one-shot subcommands).
     pub start_while_down: bool,
     pub sqlite_synchronous: SqliteSynchronous,
+    /// Create a missing SQLite file (everything but `export`, which only reads).
+    pub create: bool,
 }
 
 /// SQLite's `synchronous` setting in WAL mode.
@@ -242,6 +255,7 @@ impl Default for ConnectOptions {
             timeout: Duration::from_secs(5),
             start_while_down: false,
             sqlite_synchronous: SqliteSynchronous::Normal,
+            create: true,
         }
     }
 }
@@ -251,16 +265,27 @@ pub async fn connect(url: &str) -> anyhow::Result<DynStore> {
     connect_with(url, &ConnectOptions::default()).await
 }
 
+/// The SQLite file a `sqlite://` URL names, or `None` for another database.
+pub fn sqlite_path(url: &str) -> Option<&str> {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+}
+
 /// Opens the store a database URL names, migrating it first.
 pub async fn connect_with(url: &str, options: &ConnectOptions) -> anyhow::Result<DynStore> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let store = postgres::PgStore::connect(url, options).await?;
+        let store = postgres::PgStore::connect(url, options)
+            .await
+            .with_context(|| format!("PostgreSQL at {}", redact_url(url)))?;
         return Ok(Arc::new(store));
     }
-    if let Some(path) = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-    {
+    if let Some(path) = sqlite_path(url) {
+        if !options.create && !std::path::Path::new(path).is_file() {
+            anyhow::bail!(
+                "there is no SQLite database at {path:?}: this command reads an existing one \
+                 (check --database-url)"
+            );
+        }
         let store = sqlite::SqliteStore::open(path, options.sqlite_synchronous)?;
         return Ok(Arc::new(store));
     }

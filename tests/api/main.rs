@@ -5,6 +5,7 @@ mod cluster;
 mod helpers;
 mod server;
 
+mod cli;
 mod conditional;
 mod connections;
 mod contract;
@@ -15,6 +16,7 @@ mod idempotency;
 mod import_checks;
 mod multi;
 mod operations;
+mod operator;
 mod owasp;
 mod pagination;
 mod pg_tls;

@@ -93,6 +93,13 @@ impl Server {
         &self._db.url
     }
 
+    /// Stops the process with SIGTERM (a clean shutdown) and waits for it; true if it exited 0.
+    pub fn terminate(&mut self) -> bool {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+        self.child.wait().unwrap().success()
+    }
+
     pub fn db(&self) -> &TestDb {
         &self._db
     }

@@ -94,11 +94,10 @@ impl PgStore {
         // mistake in the configuration and not an outage: stop with the reason instead of serving
         // 503s. The connection made to find out is pooled and migrates.
         let migrated = match store.pool.get().await {
-            Err(PoolError::Backend(e)) if tls::refused(&e) => anyhow::bail!(
-                "PostgreSQL at {} over TLS ({tls}): {}",
-                super::redact_url(&url),
-                errors::with_causes(&e)
-            ),
+            // `connect_with` names the (redacted) URL around this.
+            Err(PoolError::Backend(e)) if tls::refused(&e) => {
+                anyhow::bail!("over TLS ({tls}): {}", errors::with_causes(&e))
+            }
             Err(e) => Err(StoreError::from(e)),
             Ok(first) => {
                 drop(first);
@@ -285,6 +284,11 @@ impl Store for PgStore {
 
     async fn revoke_token(&self, hash: [u8; 32]) -> StoreResult<bool> {
         self.write(|c| async move { queries::delete_token(&c, &hash).await })
+            .await
+    }
+
+    async fn revoke_user_tokens(&self, user_id: i64) -> StoreResult<u64> {
+        self.write(|c| async move { queries::delete_user_tokens(&c, user_id).await })
             .await
     }
 

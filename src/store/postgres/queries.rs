@@ -114,6 +114,7 @@ pub async fn update_user(
     let sql = format!(
         "UPDATE users SET email = CASE WHEN $3 THEN $4 ELSE email END,
              password_hash = coalesce($5, password_hash),
+             admin = coalesce($7, admin),
              version = version + 1, updated_at = $6
          WHERE id = $1 AND ($2::bigint IS NULL OR version = $2) RETURNING {USER_COLUMNS}"
     );
@@ -129,6 +130,7 @@ pub async fn update_user(
                 &email,
                 &changes.password_hash,
                 &now.micros(),
+                &changes.admin,
             ],
         )
         .await?;
@@ -197,6 +199,13 @@ pub async fn delete_token(c: &Object, hash: &[u8; 32]) -> StoreResult<bool> {
         .prepare_cached("DELETE FROM tokens WHERE hash = $1")
         .await?;
     Ok(c.execute(&stmt, &[&&hash[..]]).await? > 0)
+}
+
+pub async fn delete_user_tokens(c: &Object, user_id: i64) -> StoreResult<u64> {
+    let stmt = c
+        .prepare_cached("DELETE FROM tokens WHERE user_id = $1")
+        .await?;
+    Ok(c.execute(&stmt, &[&user_id]).await?)
 }
 
 pub async fn insert_post(

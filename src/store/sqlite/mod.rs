@@ -3,6 +3,8 @@
 //! answers each request only after that commit, so a 2xx is never sent for a write that is not on disk.
 //! WAL mode with `synchronous=NORMAL` survives a killed process; `FULL` also survives power loss.
 
+mod file;
+pub use file::backup;
 mod idempotency;
 mod queries;
 mod transfer;
@@ -80,32 +82,11 @@ fn configure(conn: &Connection, synchronous: SqliteSynchronous) -> rusqlite::Res
     })
 }
 
-/// Creates a missing database file readable by its owner only (0600): it holds password and
-/// token hashes. SQLite gives the `-wal` and `-shm` files the main file's permissions.
-fn create_private(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(e),
-    }
-}
-
 impl SqliteStore {
     /// Opens (creating if needed) and migrates the database file at `path`.
     pub fn open(path: impl AsRef<Path>, synchronous: SqliteSynchronous) -> anyhow::Result<Self> {
         let path = path.as_ref().to_path_buf();
-        create_private(&path).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot create the SQLite database file {:?}: {e}",
-                path.display()
-            )
-        })?;
+        file::create_private(&path)?;
         let mut conn = Connection::open(&path)?;
         configure(&conn, synchronous)?;
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
@@ -255,6 +236,27 @@ impl Store for SqliteStore {
         self.writer
             .run(move |c| queries::delete_token(c, &hash))
             .await
+    }
+
+    async fn revoke_user_tokens(&self, user_id: i64) -> StoreResult<u64> {
+        self.writer
+            .run(move |c| queries::delete_user_tokens(c, user_id))
+            .await
+    }
+
+    /// Checkpoints the WAL into the main file and empties it, from a connection of its own (the
+    /// writer's is inside its batch transaction; readers hold none between requests).
+    async fn close(&self) -> StoreResult<()> {
+        let path = self.path.clone();
+        let synchronous = self.synchronous;
+        tokio::task::spawn_blocking(move || {
+            let conn = Connection::open(&path)?;
+            configure(&conn, synchronous)?;
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| StoreError::Other(e.to_string()))?
     }
 
     async fn create_post(

@@ -105,6 +105,10 @@ pub fn update_user(
         c.prepare_cached("UPDATE users SET email = ?2 WHERE id = ?1")?
             .execute(params![id, email])?;
     }
+    if let Some(admin) = changes.admin {
+        c.prepare_cached("UPDATE users SET admin = ?2 WHERE id = ?1")?
+            .execute(params![id, admin])?;
+    }
     if let Some(hash) = &changes.password_hash {
         c.prepare_cached("UPDATE users SET password_hash = ?2 WHERE id = ?1")?
             .execute(params![id, hash])?;
@@ -168,6 +172,13 @@ pub fn delete_token(c: &Connection, hash: &[u8; 32]) -> rusqlite::Result<bool> {
         .prepare_cached("DELETE FROM tokens WHERE hash = ?1")?
         .execute([&hash[..]])?;
     Ok(n > 0)
+}
+
+pub fn delete_user_tokens(c: &Connection, user_id: i64) -> rusqlite::Result<u64> {
+    let n = c
+        .prepare_cached("DELETE FROM tokens WHERE user_id = ?1")?
+        .execute([user_id])?;
+    Ok(n as u64)
 }
 
 pub fn insert_post(

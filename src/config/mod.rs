@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod args;
+pub use args::{hoist_leading_flags, parse_addr, MIN_TOKEN_TTL};
+
 use crate::http::rate_limit::Rate;
 
 /// postbase: users, sign-in and posts over JSON, in one binary.
@@ -34,12 +37,82 @@ pub enum Command {
     /// Load an export from standard input into an empty database, keeping ids, password and token
     /// hashes, versions and timestamps.
     Import(DatabaseArgs),
+    /// Revoke tokens from the shell.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Copy a running SQLite database to a file, consistently and without stopping it.
+    Backup(BackupArgs),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
     /// Create an account; the only way to make an admin.
     Create(UserCreateArgs),
+    /// List every account: id, username, admin, email, created.
+    List(DatabaseArgs),
+    /// Set an account's password (read from standard input) and log out all its sessions.
+    SetPassword(UserSetPasswordArgs),
+    /// Make an account an admin (`true`) or not (`false`).
+    SetAdmin(UserSetAdminArgs),
+    /// Delete an account with its tokens and posts.
+    Delete(UserNameArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Revoke every token of one account (log it out everywhere).
+    Revoke(TokenRevokeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UserNameArgs {
+    /// The account's username (any case).
+    #[arg(value_name = "NAME")]
+    pub username: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UserSetPasswordArgs {
+    /// The account's username (any case).
+    #[arg(value_name = "NAME")]
+    pub username: String,
+    /// Read the new password from standard input (its first line), so it never shows in `ps` or shell history.
+    #[arg(long, required = true)]
+    pub password_stdin: bool,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UserSetAdminArgs {
+    /// The account's username (any case).
+    #[arg(value_name = "NAME")]
+    pub username: String,
+    /// `true` to make it an admin, `false` to make it an ordinary account.
+    #[arg(value_name = "true|false", action = clap::ArgAction::Set)]
+    pub admin: bool,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenRevokeArgs {
+    /// Whose tokens: a username (any case).
+    #[arg(long, value_name = "NAME")]
+    pub user: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    /// The file to write (must not exist yet); created readable by its owner only (0600).
+    #[arg(long, value_name = "FILE")]
+    pub to: std::path::PathBuf,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -112,6 +185,7 @@ impl DatabaseArgs {
             timeout: self.db_timeout,
             start_while_down,
             sqlite_synchronous: self.sqlite_synchronous,
+            create: true,
         }
     }
 }
@@ -124,20 +198,22 @@ pub enum LogFormat {
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeConfig {
-    /// Address to listen on; port 0 picks a free port (the bound address is logged as `listening on ...`).
-    #[arg(long, env = "POSTBASE_ADDR", default_value = "127.0.0.1:8080")]
+    /// Address to listen on: `IP:PORT`, `HOST:PORT`, `:PORT` (all interfaces) or `PORT` (this
+    /// machine only); port 0 picks a free port (the bound address is logged as `listening on ...`).
+    #[arg(long, env = "POSTBASE_ADDR", default_value = "127.0.0.1:8080", value_parser = args::parse_addr)]
     pub addr: SocketAddr,
 
     #[command(flatten)]
     pub database: DatabaseArgs,
 
-    /// Comma-separated origins allowed by CORS, matched exactly (e.g. `https://a.example,https://b.example`).
-    /// Unset: any origin, without credentials.
+    /// Comma-separated origins allowed by CORS, each `scheme://host[:port]` with no path, matched
+    /// exactly (e.g. `https://a.example,http://localhost:5173`); `*` (or unset): any origin,
+    /// without credentials. Anything else is refused at start.
     #[arg(long, env = "POSTBASE_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
 
-    /// How long a token from `POST /api/tokens` lives (e.g. `30d`, `12h`, `15m`).
-    #[arg(long, env = "POSTBASE_TOKEN_TTL", default_value = "30d", value_parser = humantime::parse_duration)]
+    /// How long a token from `POST /api/tokens` lives (e.g. `30d`, `12h`, `15m`; at least `1m`).
+    #[arg(long, env = "POSTBASE_TOKEN_TTL", default_value = "30d", value_parser = args::parse_token_ttl)]
     pub token_ttl: Duration,
 
     /// Log output format.
@@ -202,7 +278,7 @@ pub struct ServeConfig {
 
     /// Serve `GET /metrics` on this address only (e.g. `127.0.0.1:9090`, reachable by the scraper
     /// but not the public), instead of on `--addr` with the API.
-    #[arg(long, env = "POSTBASE_METRICS_ADDR")]
+    #[arg(long, env = "POSTBASE_METRICS_ADDR", value_parser = args::parse_addr)]
     pub metrics_addr: Option<SocketAddr>,
 
     /// Most client connections held open at once; further connections wait in the kernel's backlog.

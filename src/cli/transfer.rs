@@ -1,87 +1,11 @@
-//! The subcommands: what `main` dispatches to.
+//! `export` and `import`: a whole instance as JSON Lines (the format is `store::transfer`'s).
 
-use std::io::{BufRead, IsTerminal};
+use std::io::IsTerminal;
 
 use anyhow::Context;
 
-use crate::auth::PasswordHasher;
-use crate::config::{
-    Cli, Command, DatabaseArgs, ExportArgs, ServeConfig, UserCommand, UserCreateArgs,
-};
-use crate::domain::{Email, Password, Timestamp, Username};
-use crate::startup::{shutdown_signal, Application};
-use crate::store::{self, NewUser};
-use crate::telemetry;
-
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {
-        None => serve(cli.serve).await,
-        Some(Command::Serve(config)) => serve(*config).await,
-        Some(Command::Migrate(db)) => migrate(db).await,
-        Some(Command::User(UserCommand::Create(args))) => create_user(args).await,
-        Some(Command::Export(db)) => export(db).await,
-        Some(Command::Import(db)) => import(db).await,
-    }
-}
-
-async fn serve(config: ServeConfig) -> anyhow::Result<()> {
-    let _logs = telemetry::init(config.log_format);
-    let app = Application::build(&config).await?;
-    let shutdown = shutdown_signal();
-    app.run_until(shutdown).await
-}
-
-async fn migrate(db: DatabaseArgs) -> anyhow::Result<()> {
-    store::connect_with(&db.database_url, &db.connect_options(false)).await?;
-    println!(
-        "migrations applied to {}",
-        store::redact_url(&db.database_url)
-    );
-    Ok(())
-}
-
-async fn create_user(args: UserCreateArgs) -> anyhow::Result<()> {
-    let username =
-        Username::parse(&args.username).map_err(|p| anyhow::anyhow!("invalid username: {p}"))?;
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .context("reading the password from standard input")?;
-    let password = Password::parse(line.trim_end_matches(['\r', '\n']))
-        .map_err(|p| anyhow::anyhow!("invalid password: {p}"))?;
-    let email = args
-        .email
-        .as_deref()
-        .map(Email::parse)
-        .transpose()
-        .map_err(|p| anyhow::anyhow!("invalid email: {p}"))?;
-    let store = store::connect_with(
-        &args.database.database_url,
-        &args.database.connect_options(false),
-    )
-    .await?;
-    let password_hash = PasswordHasher::new().hash(&password).await?;
-    let user = store
-        .create_user(
-            NewUser {
-                username: username.as_str().to_owned(),
-                email: email.map(Email::into_inner),
-                password_hash,
-                admin: args.admin,
-            },
-            Timestamp::now(),
-        )
-        .await
-        .with_context(|| format!("creating user {}", username.as_str()))?;
-    println!(
-        "created {} {} (id {})",
-        if user.admin { "admin" } else { "user" },
-        user.username,
-        user.id
-    );
-    Ok(())
-}
+use crate::config::{DatabaseArgs, ExportArgs};
+use crate::store;
 
 /// A progress display on standard error when it is a terminal; nothing at all otherwise.
 fn progress(len: Option<u64>, what: &str) -> indicatif::ProgressBar {
@@ -105,9 +29,13 @@ fn progress(len: Option<u64>, what: &str) -> indicatif::ProgressBar {
     bar
 }
 
-async fn export(args: ExportArgs) -> anyhow::Result<()> {
+pub(super) async fn export(args: ExportArgs) -> anyhow::Result<()> {
     let db = args.database;
-    let store = store::connect_with(&db.database_url, &db.connect_options(false)).await?;
+    let options = store::ConnectOptions {
+        create: false,
+        ..db.connect_options(false)
+    };
+    let store = store::connect_with(&db.database_url, &options).await?;
     let bar = progress(None, "exporting");
     let sink: Box<dyn std::io::Write> = match &args.output {
         Some(path) => {
@@ -131,7 +59,7 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn import(db: DatabaseArgs) -> anyhow::Result<()> {
+pub(super) async fn import(db: DatabaseArgs) -> anyhow::Result<()> {
     let store = store::connect_with(&db.database_url, &db.connect_options(false)).await?;
     // Read on a blocking thread of its own (see `transfer::import`), hence an owned reader.
     let stdin = std::io::BufReader::with_capacity(1 << 16, std::io::stdin());
