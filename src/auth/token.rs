@@ -102,4 +102,14 @@ mod tests {
         }
         assert!(parse_bearer(&[0xff, 0xfe, b' ', b'x']).is_none());
     }
+
+    #[test]
+    fn the_debug_of_a_token_hash_is_redacted() {
+        let token = Token::generate();
+        let hash = token.hash();
+        let shown = format!("{hash:?} {:?}", Some(&hash));
+        assert_eq!(shown, "TokenHash(<redacted>) Some(TokenHash(<redacted>))");
+        let hex: String = hash.0.iter().map(|b| format!("{b:02x}")).collect();
+        assert!(!shown.contains(&hex[..8]) && !shown.contains(token.as_str()));
+    }
 }

@@ -126,9 +126,15 @@ pub fn parse_id(raw: &str, not_found: &'static str) -> Result<i64, ApiError> {
         .ok_or(ApiError::NotFound(not_found))
 }
 
-/// The response of a panicking handler: a plain 500, detail only in the log.
-fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
-    tracing::error!("a handler panicked");
+/// The response of a panicking handler: a plain 500, detail only in the log (with the request id,
+/// from the request's span), so that a bug report can be matched to its cause.
+fn panic_response(payload: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned());
+    tracing::error!(panic = %message, "a handler panicked");
     error_response(
         StatusCode::INTERNAL_SERVER_ERROR,
         "internal",

@@ -54,6 +54,8 @@ pub struct PrivateUser<'a> {
     /// Present only for the user themself and for admins; null when none was given.
     email: Option<&'a str>,
     /// Whether the account is an admin (set only from the shell: `postbase user set-admin`).
+    /// Present only for the user themself and for admins, like `email`.
+    #[schema(required = false)]
     admin: bool,
     #[schema(value_type = String, format = DateTime)]
     created_at: Timestamp,

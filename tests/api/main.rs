@@ -14,6 +14,8 @@ mod errors;
 mod hardening;
 mod idempotency;
 mod import_checks;
+mod limits;
+mod logs;
 mod multi;
 mod operations;
 mod operator;

@@ -43,15 +43,58 @@ async fn a_request_id_is_echoed_or_generated(backend: Backend) {
     assert_eq!(res.headers()["x-request-id"].len(), 32);
 }
 
-backends!(every_response_carries_the_hygiene_headers);
-async fn every_response_carries_the_hygiene_headers(backend: Backend) {
-    let app = spawn_app(backend).await;
-    for path in ["/api/posts", "/nope", "/healthz"] {
-        let res = app.get(path).await;
-        assert_eq!(res.headers()["x-content-type-options"], "nosniff");
-        assert_eq!(res.headers()["x-frame-options"], "DENY");
+backends!(every_kind_of_response_carries_the_hygiene_headers);
+/// One response of each kind the API gives: 200, 201, 204, 304, 400, 401, 404, 405, 413, 415,
+/// a preflight, the docs page and the metrics.
+async fn every_kind_of_response_carries_the_hygiene_headers(backend: Backend) {
+    let app = spawn_app_with(backend, |c| c.max_body_bytes = 1024).await;
+    let alice = app.user("alice").await;
+    let post = app.create_post(&alice.token, "t", "b").await;
+    let path = format!("/api/posts/{}", post["id"]);
+    let requests = [
+        app.request(Method::GET, "/api/posts"),
+        app.request(Method::POST, "/api/posts")
+            .bearer_auth(&alice.token)
+            .json(&serde_json::json!({"title": "x"})),
+        app.request(Method::GET, &path)
+            .header("if-none-match", "\"1\""),
+        app.request(Method::POST, "/api/users")
+            .json(&serde_json::json!({})),
+        app.request(Method::GET, "/api/profile"),
+        app.request(Method::GET, "/nope"),
+        app.request(Method::PUT, "/api/users/1"),
+        app.request(Method::POST, "/api/users")
+            .header("content-type", "application/json")
+            .body(vec![b' '; 4096]),
+        app.request(Method::POST, "/api/users")
+            .header("content-type", "text/plain")
+            .body("x"),
+        app.request(Method::OPTIONS, "/api/posts")
+            .header("origin", "https://a.example")
+            .header("access-control-request-method", "POST"),
+        app.request(Method::GET, "/docs/"),
+        app.request(Method::GET, "/metrics"),
+        app.request(Method::DELETE, "/api/tokens/current")
+            .bearer_auth(&alice.token),
+    ];
+    let mut statuses = Vec::new();
+    for request in requests {
+        let res = request.send().await.unwrap();
+        statuses.push(res.status().as_u16());
+        assert_eq!(
+            res.headers()["x-content-type-options"],
+            "nosniff",
+            "{}",
+            res.status()
+        );
+        assert_eq!(res.headers()["x-frame-options"], "DENY", "{}", res.status());
         assert!(res.headers().get("server").is_none());
+        assert!(res.headers().contains_key("x-request-id"));
     }
+    assert_eq!(
+        statuses,
+        [200, 201, 304, 400, 401, 404, 405, 413, 415, 204, 200, 200, 204]
+    );
 }
 
 backends!(metrics_count_requests_latency_logins_tokens_and_the_pool);

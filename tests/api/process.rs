@@ -49,35 +49,64 @@ fn start(db: &std::path::Path) -> Server {
     }
 }
 
+/// Every flag of every subcommand, read from the configuration itself (so a new flag cannot be
+/// missed): `--help` shows it with its env var, and README's tables or usage name both.
 #[test]
-fn help_documents_every_flag_and_its_env_var() {
-    let out = Command::new(BIN)
-        .args(["serve", "--help"])
-        .output()
-        .unwrap();
-    let help = String::from_utf8(out.stdout).unwrap();
-    for (flag, env) in [
-        ("--addr", "POSTBASE_ADDR"),
-        ("--database-url", "POSTBASE_DATABASE_URL"),
-        ("--cors-origins", "POSTBASE_CORS_ORIGINS"),
-        ("--token-ttl", "POSTBASE_TOKEN_TTL"),
-        ("--log-format", "POSTBASE_LOG_FORMAT"),
-        ("--max-body-bytes", "POSTBASE_MAX_BODY_BYTES"),
-        ("--sqlite-synchronous", "POSTBASE_SQLITE_SYNCHRONOUS"),
-        ("--db-pool-size", "POSTBASE_DB_POOL_SIZE"),
-        ("--db-timeout", "POSTBASE_DB_TIMEOUT"),
-    ] {
-        assert!(
-            help.contains(flag) && help.contains(env),
-            "{flag} / {env} in:\n{help}"
-        );
+fn help_and_readme_document_every_flag_and_its_env_var() {
+    use clap::CommandFactory;
+    let readme = include_str!("../../README.md");
+    let cli = postbase::config::Cli::command();
+    let mut checked = 0;
+    for sub in cli.get_subcommands() {
+        let nested: Vec<_> = if sub.has_subcommands() {
+            sub.get_subcommands()
+                .map(|s| vec![sub.get_name(), s.get_name()])
+                .collect()
+        } else {
+            vec![vec![sub.get_name()]]
+        };
+        for path in nested {
+            let out = Command::new(BIN)
+                .args(&path)
+                .arg("--help")
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{path:?} --help");
+            let help = String::from_utf8(out.stdout).unwrap();
+            let mut command = cli.clone();
+            let mut found = command.find_subcommand_mut(path[0]).unwrap().clone();
+            if let Some(inner) = path.get(1) {
+                found = found.find_subcommand(inner).unwrap().clone();
+            }
+            for arg in found.get_arguments() {
+                let Some(long) = arg.get_long() else { continue };
+                if long == "help" || long == "version" {
+                    continue;
+                }
+                let flag = format!("--{long}");
+                assert!(
+                    help.contains(&flag),
+                    "{path:?}: {flag} not in --help:\n{help}"
+                );
+                assert!(readme.contains(&flag), "{flag} not in README");
+                if let Some(env) = arg.get_env() {
+                    let env = env.to_str().unwrap();
+                    assert!(
+                        help.contains(&format!("[env: {env}")),
+                        "{path:?}: {env}:\n{help}"
+                    );
+                    assert!(readme.contains(env), "{env} not in README");
+                } else {
+                    assert!(path[0] != "serve", "serve's {flag} has no env var");
+                }
+                checked += 1;
+            }
+        }
     }
-    let out = Command::new(BIN)
-        .args(["user", "create", "--help"])
-        .output()
-        .unwrap();
-    let help = String::from_utf8(out.stdout).unwrap();
-    assert!(help.contains("--password-stdin") && help.contains("--admin"));
+    assert!(
+        checked > 40,
+        "only {checked} flags found: is the walk broken?"
+    );
 }
 
 #[tokio::test]

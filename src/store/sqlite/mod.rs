@@ -353,8 +353,9 @@ impl Store for SqliteStore {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_synchronous_setting_reaches_the_connections() {
+    /// Readers and the writer alike: the writer's is the one that decides durability.
+    #[tokio::test]
+    async fn the_synchronous_setting_and_foreign_keys_reach_readers_and_the_writer() {
         let dir = tempfile::tempdir().unwrap();
         for (setting, expected) in [(SqliteSynchronous::Normal, 1), (SqliteSynchronous::Full, 2)] {
             let store = SqliteStore::open(dir.path().join("s.db"), setting).unwrap();
@@ -362,8 +363,22 @@ mod tests {
             let level: i64 = conn
                 .query_row("PRAGMA synchronous", [], |r| r.get(0))
                 .unwrap();
-            assert_eq!(level, expected, "{setting:?}");
+            assert_eq!(level, expected, "reader, {setting:?}");
             store.give_back(conn);
+            let (level, foreign_keys, journal): (i64, i64, String) = store
+                .writer
+                .run(|c| {
+                    Ok((
+                        c.query_row("PRAGMA synchronous", [], |r| r.get(0))?,
+                        c.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?,
+                        c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?,
+                    ))
+                })
+                .await
+                .unwrap();
+            assert_eq!(level, expected, "writer, {setting:?}");
+            assert_eq!(foreign_keys, 1, "writer");
+            assert_eq!(journal, "wal", "writer");
         }
     }
 }
