@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use crate::helpers::{with_database, Backend};
+use crate::helpers::{postgres_only, with_database, Backend};
 
 const BIN: &str = env!("CARGO_BIN_EXE_postbase");
 
@@ -208,13 +208,10 @@ fn export_reads_and_never_creates_a_database() {
     assert!(out.stdout.is_empty(), "no dump at all, not an empty one");
 }
 
-#[tokio::test]
-async fn postgres_errors_carry_postgresqls_own_words_and_no_password() {
-    let Some(Backend::Postgres(server)) = Backend::postgres() else {
-        panic!(
-            "{} must name a PostgreSQL server",
-            crate::helpers::POSTGRES_URL_VAR
-        );
+postgres_only!(postgres_errors_carry_postgresqls_own_words_and_no_password);
+async fn postgres_errors_carry_postgresqls_own_words_and_no_password(backend: Backend) {
+    let Backend::Postgres(server) = backend else {
+        unreachable!("postgres_only! gives a server")
     };
     let dir = tempfile::tempdir().unwrap();
     let missing = with_database(&server, "pb_no_such_database");

@@ -24,6 +24,45 @@ pub struct Cluster {
 impl Cluster {
     /// Starts a cluster serving `cert_pem` with `key_pem`. Blocks for a few seconds.
     pub fn start(cert_pem: &str, key_pem: &str) -> Self {
+        Self::start_with(Some((cert_pem, key_pem)))
+    }
+
+    /// Starts a cluster without TLS: the PostgreSQL half of the suite runs on one of these when
+    /// no server is named. It lives as long as the test process: a watchdog stops and deletes it
+    /// when the process is gone (a `static` is never dropped).
+    pub fn start_for_this_process() -> String {
+        let cluster = Self::start_with(None);
+        let url = cluster.url("127.0.0.1", "sslmode=disable");
+        let pg_ctl = cluster.bin.join("pg_ctl");
+        let stop = format!(
+            "{} {} -D {} -m immediate -w stop",
+            if running_as_root() {
+                "runuser -u postgres --"
+            } else {
+                ""
+            },
+            pg_ctl.display(),
+            cluster.data().display()
+        );
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop} >/dev/null 2>&1; rm -rf {dir}",
+            pid = std::process::id(),
+            dir = cluster.dir.path().display()
+        );
+        let mut watchdog = Command::new("sh")
+            .args(["-c", &script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the cluster's watchdog starts");
+        // Reaped if it ends first (it does not: it outlives this process by design).
+        std::thread::spawn(move || watchdog.wait());
+        std::mem::forget(cluster);
+        url
+    }
+
+    fn start_with(tls: Option<(&str, &str)>) -> Self {
         let bin = postgres_bin_dir();
         let dir = tempfile::tempdir().expect("temp dir");
         let cluster = Self {
@@ -31,8 +70,10 @@ impl Cluster {
             bin,
             dir,
         };
-        cluster.write_file("server.crt", cert_pem);
-        cluster.write_file("server.key", key_pem);
+        if let Some((cert_pem, key_pem)) = tls {
+            cluster.write_file("server.crt", cert_pem);
+            cluster.write_file("server.key", key_pem);
+        }
         if running_as_root() {
             let chowned = Command::new("chown")
                 .args(["-R", "postgres:postgres"])
@@ -57,10 +98,15 @@ impl Cluster {
             ],
         );
         let dir = cluster.dir.path().display();
+        let ssl = match tls {
+            Some(_) => format!(
+                "ssl = on\nssl_cert_file = '{dir}/server.crt'\nssl_key_file = '{dir}/server.key'\n"
+            ),
+            None => "ssl = off\n".to_owned(),
+        };
         let settings = format!(
             "\nlisten_addresses = '127.0.0.1'\nport = {}\nunix_socket_directories = '{dir}'\n\
-             ssl = on\nssl_cert_file = '{dir}/server.crt'\nssl_key_file = '{dir}/server.key'\n\
-             fsync = off\n",
+             {ssl}fsync = off\nmax_connections = 300\n",
             cluster.port
         );
         fs::OpenOptions::new()

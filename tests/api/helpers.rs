@@ -3,8 +3,12 @@
 //!
 //! Every API test runs twice through [`backends!`]: as `name::sqlite` on a temporary SQLite file, and
 //! as `name::postgres` in a database of its own (`pb_test_<random>`, dropped afterwards) on the
-//! server `POSTBASE_TEST_POSTGRES_URL` names. Without that variable the PostgreSQL half says it
-//! skipped; with it, an unreachable server fails the test.
+//! server `POSTBASE_TEST_POSTGRES_URL` names, or, without that variable, on a throwaway server this
+//! test process starts for itself (`initdb` and `pg_ctl` of the system's PostgreSQL, a temporary
+//! directory, a free port; stopped when the process ends). A PostgreSQL test that did not run is
+//! never reported as passed: only `POSTBASE_TEST_SKIP_POSTGRES=1` switches the half off, and then
+//! each says so. Each that ran writes its name to `target/tmp/postgres-evidence.txt` after it
+//! passed, which `.ci/run` compares with the tests reported ok.
 
 use std::sync::{Arc, OnceLock};
 
@@ -29,13 +33,50 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// PostgreSQL, when `POSTBASE_TEST_POSTGRES_URL` is set.
+    /// PostgreSQL: the server `POSTBASE_TEST_POSTGRES_URL` names, else this process's own
+    /// throwaway server; `None` only when `POSTBASE_TEST_SKIP_POSTGRES=1` switches it off.
     pub fn postgres() -> Option<Self> {
-        std::env::var(POSTGRES_URL_VAR)
+        if let Some(url) = std::env::var(POSTGRES_URL_VAR)
             .ok()
-            .filter(|url| !url.is_empty())
-            .map(Backend::Postgres)
+            .filter(|u| !u.is_empty())
+        {
+            return Some(Backend::Postgres(url));
+        }
+        if std::env::var(SKIP_POSTGRES_VAR).is_ok_and(|v| v == "1") {
+            return None;
+        }
+        static OWN: OnceLock<String> = OnceLock::new();
+        let url = OWN.get_or_init(|| {
+            std::thread::spawn(crate::cluster::Cluster::start_for_this_process)
+                .join()
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "no {POSTGRES_URL_VAR} given and no PostgreSQL server could be started \
+                         here (initdb and pg_ctl: install Debian's `postgresql` package); name a \
+                         server with {POSTGRES_URL_VAR}, or set {SKIP_POSTGRES_VAR}=1 to run the \
+                         SQLite half only"
+                    )
+                })
+        });
+        Some(Backend::Postgres(url.clone()))
     }
+}
+
+/// Switches the PostgreSQL half of the suite off, explicitly.
+pub const SKIP_POSTGRES_VAR: &str = "POSTBASE_TEST_SKIP_POSTGRES";
+
+/// Records that a PostgreSQL test ran to the end: evidence a skip cannot fake (see the module doc).
+pub fn ran_on_postgres(module: &str) {
+    use std::io::Write;
+    let name = module.strip_prefix("api::").unwrap_or(module);
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("postgres-evidence.txt");
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("the evidence file");
+    file.write_all(format!("{name}::postgres\n").as_bytes())
+        .expect("writing the evidence");
 }
 
 /// Makes `async fn name(backend: Backend)` into two tests, `name::sqlite` and `name::postgres`.
@@ -50,10 +91,13 @@ macro_rules! backends {
             #[tokio::test]
             async fn postgres() {
                 match $crate::helpers::Backend::postgres() {
-                    Some(backend) => super::$name(backend).await,
+                    Some(backend) => {
+                        super::$name(backend).await;
+                        $crate::helpers::ran_on_postgres(module_path!());
+                    }
                     None => eprintln!(
-                        "skipped: set {} to run this test on PostgreSQL",
-                        $crate::helpers::POSTGRES_URL_VAR
+                        "NOT RUN: the PostgreSQL half is switched off ({}=1)",
+                        $crate::helpers::SKIP_POSTGRES_VAR
                     ),
                 }
             }
@@ -70,10 +114,13 @@ macro_rules! postgres_only {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 match $crate::helpers::Backend::postgres() {
-                    Some(backend) => super::$name(backend).await,
+                    Some(backend) => {
+                        super::$name(backend).await;
+                        $crate::helpers::ran_on_postgres(module_path!());
+                    }
                     None => eprintln!(
-                        "skipped: set {} to run this test on PostgreSQL",
-                        $crate::helpers::POSTGRES_URL_VAR
+                        "NOT RUN: the PostgreSQL half is switched off ({}=1)",
+                        $crate::helpers::SKIP_POSTGRES_VAR
                     ),
                 }
             }
