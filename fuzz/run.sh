@@ -34,7 +34,15 @@ cargo fuzz build "${build_flags[@]}"
 
 failed=()
 targets=("$@")
-((${#targets[@]})) || mapfile -t targets < <(cargo fuzz list)
+if ((${#targets[@]} == 0)); then
+    # Not `< <(cargo fuzz list)`: a failing list would be hidden and zero targets would "pass".
+    listed=$(cargo fuzz list)
+    mapfile -t targets <<<"$listed"
+fi
+if ((${#targets[@]} == 0)) || [ -z "${targets[0]}" ]; then
+    echo "fuzz: no targets to run: that is a failure, not a pass" >&2
+    exit 1
+fi
 for target in "${targets[@]}"; do
     echo "==== fuzz $target for ${seconds}s"
     mkdir -p "scratch/$target"

@@ -6,7 +6,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use postbase::domain::{Email, Password, PostBody, PostTitle, Username};
-use postbase::http::json::{is_json_content_type, parse_body, MAX_DEPTH};
+use postbase::http::json::{is_json_content_type, parse_body, JsonObject, StrField, MAX_DEPTH};
 use serde_json::Value;
 
 fuzz_target!(|data: &[u8]| {
@@ -42,10 +42,29 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
-/// Runs each string field a handler would validate through its newtype, and checks that what a
+/// Reads each field the way handlers do, through `JsonObject`'s accessors (so their field-type
+/// rejection is fuzzed too), then runs each string through its newtype and checks that what a
 /// parse accepts keeps the newtype's documented promise.
 fn validate_fields(map: &serde_json::Map<String, Value>) {
-    let field = |name: &str| map.get(name).and_then(Value::as_str);
+    let object = JsonObject(map.clone());
+    let names = [
+        "username", "password", "email", "title", "body", "current_password",
+    ];
+    for name in names {
+        let read = object.opt_string(name);
+        match map.get(name) {
+            Some(Value::String(s)) => assert_eq!(read.ok().flatten(), Some(s.as_str()), "{name}"),
+            None | Some(Value::Null) => assert!(matches!(read, Ok(None)), "{name}"),
+            Some(_) => assert!(read.is_err(), "{name}: a non-string must be refused"),
+        }
+        match (object.string(name), map.get(name)) {
+            (Ok(StrField::Value(s)), Some(Value::String(v))) => assert_eq!(s, v),
+            (Ok(StrField::Null), Some(Value::Null)) | (Ok(StrField::Absent), None) => {}
+            (Err(_), Some(v)) => assert!(!v.is_string() && !v.is_null(), "{name}"),
+            (got, want) => panic!("{name}: {:?} for {want:?}", got.is_ok()),
+        }
+    }
+    let field = |name: &str| object.opt_string(name).ok().flatten();
     if let Some(s) = field("username") {
         if let Ok(u) = Username::parse(s) {
             let n = u.as_str().chars().count();

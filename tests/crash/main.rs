@@ -12,8 +12,9 @@
 //! One database file lives for a *generation* of a few cycles, so later cycles also kill a server
 //! that has itself just recovered from a kill, on a file with history.
 //!
-//! Usage: `cargo test --test crash [-- --cycles N] [--seed S] [--verbose]`; `CRASH_CYCLES` and
-//! `CRASH_SEED` do the same. Default: 20 cycles. `--sqlite-synchronous full` (or
+//! Usage: `cargo test --test crash [-- --cycles N] [--seed S] [--verbose] [--postgres URL]`;
+//! `CRASH_CYCLES`, `CRASH_SEED` and `CRASH_POSTGRES_URL` do the same. With `--postgres`, each
+//! generation runs on a fresh database on that server, and postbase (never PostgreSQL) is killed. Default: 20 cycles. `--sqlite-synchronous full` (or
 //! `CRASH_SQLITE_SYNCHRONOUS`) runs the server in that mode. `--sabotage-wal` deletes the WAL
 //! after each kill (losing committed writes, as a broken storage layer would) to show that the
 //! checks then fail.
@@ -43,6 +44,7 @@ const SEED_USERS: usize = 6;
 const CYCLES_PER_GENERATION: u64 = 5;
 /// How long into the load the kill comes, in milliseconds.
 const KILL_AFTER_MS: std::ops::RangeInclusive<u64> = 50..=500;
+const KILL_AFTER_MS_POSTGRES: std::ops::RangeInclusive<u64> = 300..=900;
 
 struct Options {
     cycles: u64,
@@ -53,6 +55,9 @@ struct Options {
     sabotage: bool,
     /// Passed to the server as `--sqlite-synchronous` when given (`normal`, its default, or `full`).
     synchronous: Option<String>,
+    /// `--postgres URL`: run on PostgreSQL instead (a fresh database on that server per
+    /// generation); postbase is killed, never PostgreSQL.
+    postgres: Option<String>,
 }
 
 fn options() -> Options {
@@ -66,6 +71,7 @@ fn options() -> Options {
     let mut verbose = false;
     let mut sabotage = false;
     let mut synchronous = std::env::var("CRASH_SQLITE_SYNCHRONOUS").ok();
+    let mut postgres = std::env::var("CRASH_POSTGRES_URL").ok();
     // `cargo test` may pass its own flags (`--nocapture`, a filter); those are ignored.
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -82,6 +88,7 @@ fn options() -> Options {
             "--sqlite-synchronous" => {
                 synchronous = Some(args.next().expect("--sqlite-synchronous normal|full"));
             }
+            "--postgres" => postgres = Some(args.next().expect("--postgres URL")),
             _ => {}
         }
     }
@@ -91,6 +98,7 @@ fn options() -> Options {
         verbose,
         sabotage,
         synchronous,
+        postgres,
     }
 }
 
@@ -104,12 +112,11 @@ struct Server {
 }
 
 impl Server {
-    fn start(db: &Path, synchronous: Option<&str>) -> Self {
+    fn start(database_url: &str, synchronous: Option<&str>) -> Self {
         let mut command = Command::new(BIN);
         command
             .args(["serve", "--addr", "127.0.0.1:0", "--log-format", "text"])
-            .arg("--database-url")
-            .arg(format!("sqlite://{}", db.display()));
+            .args(["--database-url", database_url]);
         if let Some(mode) = synchronous {
             command.args(["--sqlite-synchronous", mode]);
         }
@@ -154,6 +161,34 @@ impl Drop for Server {
 
 /// The file as the kill left it, checked by SQLite itself. Opened read-only so that closing this
 /// connection does not checkpoint the WAL: the restarted server must do its own recovery.
+/// Runs one statement on the PostgreSQL server's maintenance database.
+async fn admin_sql(server: &str, sql: &str) {
+    let (client, connection) = tokio_postgres::connect(server, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("--postgres {server}: {e}"));
+    let task = tokio::spawn(connection);
+    client
+        .batch_execute(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    drop(client);
+    let _ = task.await;
+}
+
+/// The server URL with its database replaced by `name`.
+fn with_database(server: &str, name: &str) -> String {
+    let (url, query) = server.split_once('?').map_or((server, ""), |(u, q)| (u, q));
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let base = url[start..]
+        .find('/')
+        .map_or(url, |slash| &url[..start + slash]);
+    if query.is_empty() {
+        format!("{base}/{name}")
+    } else {
+        format!("{base}/{name}?{query}")
+    }
+}
+
 fn check_file(db: &Path) -> Result<(), String> {
     use rusqlite::{Connection, OpenFlags};
     let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)
@@ -253,6 +288,11 @@ struct Model {
     titles_sent: HashSet<String>,
     bodies_sent: HashSet<String>,
 }
+
+/// Fewest writes a cycle must see acknowledged before its kill for its checks to mean anything. A
+/// cycle usually sees a hundred or more; the shortest load (50 ms) on a busy machine about ten; a
+/// load whose writes are all refused, none.
+const MIN_ACKED_PER_CYCLE: u64 = 3;
 
 #[derive(Default, Clone, Copy)]
 struct Tally {
@@ -983,8 +1023,10 @@ fn main() {
         .unwrap();
     let started = Instant::now();
     println!(
-        "crash: {} cycles of load + SIGKILL + restart + check (seed {}; rerun with --seed {1})",
-        opts.cycles, opts.seed
+        "crash: {} cycles of load + SIGKILL + restart + check on {} (seed {}; rerun with --seed {2})",
+        opts.cycles,
+        if opts.postgres.is_some() { "PostgreSQL" } else { "SQLite" },
+        opts.seed
     );
     let mut rng = StdRng::seed_from_u64(opts.seed);
     let http = reqwest::Client::builder()
@@ -1003,8 +1045,16 @@ fn main() {
             .tempdir()
             .unwrap();
         let db: PathBuf = dir.path().join("crash.db");
+        let pg_name = format!("pb_crash_{:016x}", rng.gen::<u64>());
+        let database_url = match &opts.postgres {
+            Some(server) => {
+                rt.block_on(admin_sql(server, &format!("CREATE DATABASE {pg_name}")));
+                with_database(server, &pg_name)
+            }
+            None => format!("sqlite://{}", db.display()),
+        };
         let model = Arc::new(Mutex::new(Model::default()));
-        let mut server = Server::start(&db, opts.synchronous.as_deref());
+        let mut server = Server::start(&database_url, opts.synchronous.as_deref());
         let tag = format!("g{}r{}", cycle / CYCLES_PER_GENERATION, rng.gen::<u16>());
         let handle = Load {
             http: http.clone(),
@@ -1028,7 +1078,14 @@ fn main() {
                 tag: format!("{}k{cycle}", handle.tag),
                 ..handle.clone_handle()
             });
-            let kill_after = Duration::from_millis(rng.gen_range(KILL_AFTER_MS));
+            // PostgreSQL commits take longer (a server round trip and its fsync): a longer load
+            // keeps the number of writes per cycle comparable.
+            let window = if opts.postgres.is_some() {
+                KILL_AFTER_MS_POSTGRES
+            } else {
+                KILL_AFTER_MS
+            };
+            let kill_after = Duration::from_millis(rng.gen_range(window));
             let seeds: Vec<u64> = (0..CLIENTS).map(|_| rng.gen()).collect();
             rt.block_on(async {
                 let mut tasks = tokio::task::JoinSet::new();
@@ -1044,21 +1101,31 @@ fn main() {
             });
 
             let mut problems = Vec::new();
-            if opts.sabotage {
-                for suffix in ["-wal", "-shm"] {
-                    let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+            if opts.postgres.is_none() {
+                if opts.sabotage {
+                    for suffix in ["-wal", "-shm"] {
+                        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+                    }
+                }
+                if let Err(e) = check_file(&db) {
+                    problems.push(e);
                 }
             }
-            if let Err(e) = check_file(&db) {
-                problems.push(e);
-            }
-            server = Server::start(&db, opts.synchronous.as_deref());
+            server = Server::start(&database_url, opts.synchronous.as_deref());
             {
                 let mut m = model.lock().unwrap();
                 let mut t = tally.lock().unwrap();
                 problems.extend(rt.block_on(verify(&http, &server.base, &mut m, &mut t)));
             }
             let after = *tally.lock().unwrap();
+            let acked = after.acked_writes - before.acked_writes;
+            if acked < MIN_ACKED_PER_CYCLE {
+                // A load refused (4xx) or stalled checks nothing: this cycle proved nothing.
+                problems.push(format!(
+                    "only {acked} writes acknowledged (at least {MIN_ACKED_PER_CYCLE} expected): \
+                     the load did not run"
+                ));
+            }
             let line = format!(
                 "cycle {cycle}/{}: killed {} ms into the load; {} writes acknowledged, {} checks, {} ambiguous",
                 opts.cycles,
@@ -1081,8 +1148,15 @@ fn main() {
                 println!("{line}");
             }
         }
-        // Graceful end of the generation's server; the directory goes with `dir`.
+        // Graceful end of the generation's server; the directory goes with `dir`, a PostgreSQL
+        // database is dropped (kept, like the directory, when the generation failed).
         drop(server);
+        if let (Some(server), 0) = (&opts.postgres, failures) {
+            rt.block_on(admin_sql(
+                server,
+                &format!("DROP DATABASE {pg_name} WITH (FORCE)"),
+            ));
+        }
         if failures > 0 {
             break;
         }
