@@ -131,3 +131,46 @@ async fn undocumented_paths_are_not_served(backend: Backend) {
     let res = app.get("/docs/").await;
     assert_eq!(res.status(), 200);
 }
+
+backends!(the_docs_page_is_postbases_and_loads_only_its_own_scripts);
+async fn the_docs_page_is_postbases_and_loads_only_its_own_scripts(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let res = app.get("/docs").await;
+    assert!(res.status().is_redirection(), "{}", res.status());
+    assert_eq!(res.headers()["location"], "/docs/");
+    for page in ["/docs/", "/docs/index.html"] {
+        let res = app.get(page).await;
+        assert_eq!(res.status(), 200);
+        assert!(res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
+        let html = res.text().await.unwrap();
+        assert!(html.contains("<title>postbase API"), "{html}");
+        assert!(!html.contains("Swagger UI</title>"));
+        // Every script is a file of its own (the CSP allows no inline script), served from here.
+        let scripts: Vec<&str> = html.split("<script").skip(1).collect();
+        assert_eq!(scripts.len(), 3, "{html}");
+        for script in scripts {
+            let src = script
+                .split("src=\"./")
+                .nth(1)
+                .and_then(|s| s.split('"').next())
+                .unwrap_or_else(|| panic!("an inline script: {script}"));
+            let res = app.get(&format!("/docs/{src}")).await;
+            assert_eq!(res.status(), 200, "{src}");
+            assert!(res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .contains("javascript"));
+        }
+    }
+    let init = app
+        .get("/docs/swagger-initializer.js")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(init.contains("\"url\": \"/api/openapi.json\""), "{init}");
+    assert_eq!(app.get("/docs/no-such-file.js").await.status(), 404);
+}

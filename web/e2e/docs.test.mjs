@@ -116,6 +116,7 @@ describe("the API docs page", () => {
     assert.match(csp, /script-src 'self'(;|$)/);
     await page.locator(".swagger-ui .information-container .title").waitFor();
     await page.locator(".opblock").first().waitFor();
+    assert.match(await page.title(), /^postbase API/, "the page is titled for postbase");
     await screenshot(page, "docs-01-loaded");
   });
 
