@@ -199,7 +199,8 @@ fn escape(label: &str) -> String {
 /// Prometheus metrics of this instance (off with `--metrics false`, or moved to its own address
 /// with `--metrics-addr`).
 #[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text exposition format", body = String, content_type = "text/plain"),
+    responses((status = 200, description = "Prometheus text exposition format", body = String, content_type = "text/plain",
+                headers(("Cache-Control" = String, description = "`no-store`: a scrape is a reading of now"))),
               (status = 404, description = "Metrics are turned off (`--metrics false`) or served on `--metrics-addr`")))]
 pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     if !state.metrics_enabled {
@@ -221,10 +222,13 @@ pub fn private_router(state: AppState) -> axum::Router {
 fn exposition(state: &AppState) -> impl IntoResponse {
     let body = state.metrics.render(state.store.pool_stats());
     (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
+        [
+            (
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            ),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
         body,
     )
 }

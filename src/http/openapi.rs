@@ -37,8 +37,9 @@ pub struct ErrorDoc {
     info(
         title = "postbase",
         description = "Users, sign-in and posts over JSON. Errors are always `{\"error\": …, \"code\": …}`; \
-                       lists are keyset-paginated with `limit` and an opaque `cursor`; single resources carry \
-                       an `ETag` for `If-None-Match` and `If-Match`.",
+                       lists are keyset-paginated with `limit` and an opaque `cursor`. Every `GET` answer says \
+                       how it may be cached (`Cache-Control`); resources and list pages carry an `ETag` for \
+                       `If-None-Match` (304), and resources honour it in `If-Match` (412 when stale).",
         license(name = "MIT")
     ),
     components(schemas(ErrorDoc)),
@@ -174,7 +175,8 @@ pub fn publish(doc: OpenApi) {
 
 /// This document.
 #[utoipa::path(get, path = "/api/openapi.json", operation_id = "getOpenApi", tag = "operations",
-    responses((status = 200, description = "The OpenAPI 3.1 document of this API", body = Object)))]
+    responses((status = 200, description = "The OpenAPI 3.1 document of this API", body = Object,
+        headers(("Cache-Control" = String, description = "`no-cache`")))))]
 pub async fn document() -> impl IntoResponse {
     let doc = DOCUMENT.get().cloned().unwrap_or_default();
     ([(header::CONTENT_TYPE, "application/json")], doc)

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::conditional::{etag, not_modified, require_match};
+use super::conditional::{etag, not_modified, public_revalidated, require_match, revalidated_json};
 use super::json::JsonObject;
 use super::openapi::ErrorDoc;
 use super::pagination::{finish_page, ListKind, ListParams};
@@ -87,23 +87,33 @@ fn post_response(status: StatusCode, post: &Post) -> Response {
         ("limit" = Option<u32>, Query, description = "Page size", minimum = 1, maximum = 100),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page (empty: the first page)", pattern = "^([A-Za-z0-9_-]{23})?$"),
         ("author" = Option<i64>, Query, description = "Only this user's posts", minimum = 1),
+        ("If-None-Match" = Option<String>, Header, description = "The `ETag` of a copy of this page"),
     ),
     responses(
         (status = 200, description = "A page of posts", body = PostPage,
-            headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page"))),
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page"),
+                ("ETag" = String, description = "The page's version (a hash of its content)"),
+                ("Cache-Control" = String, description = "`no-cache`: revalidate before reuse"))),
+        (status = 304, description = "The page is unchanged since the given ETag",
+            headers(("ETag" = String, description = "The page's version"),
+                ("Cache-Control" = String, description = "`no-cache`"))),
     ))]
-async fn list(State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let params = ListParams::parse(ListKind::Posts, q.as_deref())?;
     let rows = state
         .store
         .list_posts(params.author, params.probe())
         .await?;
     let (posts, next_cursor, link) = finish_page(ListKind::Posts, &params, rows, |p| p.id);
-    let mut res = Json(PostPage {
+    let page = PostPage {
         posts: &posts,
         next_cursor,
-    })
-    .into_response();
+    };
+    let mut res = revalidated_json(&headers, &page)?;
     if let Some(link) = link.and_then(|l| HeaderValue::from_str(&l).ok()) {
         res.headers_mut().insert(header::LINK, link);
     }
@@ -161,9 +171,11 @@ async fn load(state: &AppState, raw_id: &str) -> Result<Post, ApiError> {
     ),
     responses(
         (status = 200, description = "The post", body = Post,
-            headers(("ETag" = String, description = "The post's version"))),
+            headers(("ETag" = String, description = "The post's version"),
+                ("Cache-Control" = String, description = "`no-cache`: revalidate before reuse"))),
         (status = 304, description = "Unchanged since the given ETag",
-            headers(("ETag" = String, description = "The post's version"))),
+            headers(("ETag" = String, description = "The post's version"),
+                ("Cache-Control" = String, description = "`no-cache`"))),
     ))]
 async fn show(
     State(state): State<AppState>,
@@ -171,12 +183,16 @@ async fn show(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let post = load(&state, &id).await?;
-    if not_modified(&headers, post.version) {
+    let mut res = if not_modified(&headers, &etag(post.version)) {
         let mut res = StatusCode::NOT_MODIFIED.into_response();
         res.headers_mut().insert(header::ETAG, etag(post.version));
-        return Ok(res);
-    }
-    Ok(post_response(StatusCode::OK, &post))
+        res
+    } else {
+        post_response(StatusCode::OK, &post)
+    };
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, public_revalidated());
+    Ok(res)
 }
 
 /// Loads the post and checks the caller may change it.

@@ -9,7 +9,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::conditional::{etag, not_modified, require_match};
+use super::conditional::{etag, never_stored, not_modified, public_revalidated};
+use super::conditional::{require_match, revalidated_json};
 use super::json::{JsonObject, StrField};
 use super::openapi::ErrorDoc;
 use super::pagination::{finish_page, ListKind, ListParams};
@@ -111,7 +112,7 @@ pub fn private(u: &User) -> PrivateUser<'_> {
 /// A response that shows an email or a token must not be kept by any cache.
 pub fn no_store(mut res: Response) -> Response {
     res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        .insert(header::CACHE_CONTROL, never_stored());
     res
 }
 
@@ -167,17 +168,27 @@ async fn create(State(state): State<AppState>, body: JsonObject) -> Result<Respo
     params(
         ("limit" = Option<u32>, Query, description = "Page size", minimum = 1, maximum = 100),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page (empty: the first page)", pattern = "^([A-Za-z0-9_-]{23})?$"),
+        ("If-None-Match" = Option<String>, Header, description = "The `ETag` of a copy of this page"),
     ),
     responses(
         (status = 200, description = "A page of users", body = UserPage,
-            headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page"))),
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page"),
+                ("ETag" = String, description = "The page's version (a hash of its content)"),
+                ("Cache-Control" = String, description = "`no-cache`: revalidate before reuse"))),
+        (status = 304, description = "The page is unchanged since the given ETag",
+            headers(("ETag" = String, description = "The page's version"),
+                ("Cache-Control" = String, description = "`no-cache`"))),
     ))]
-async fn list(State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let params = ListParams::parse(ListKind::Users, q.as_deref())?;
     let rows = state.store.list_users(params.probe()).await?;
     let (users, next_cursor, link) = finish_page(ListKind::Users, &params, rows, |u| u.id);
     let users: Vec<_> = users.iter().map(public).collect();
-    let mut res = Json(UserPage { users, next_cursor }).into_response();
+    let mut res = revalidated_json(&headers, &UserPage { users, next_cursor })?;
     if let Some(link) = link.and_then(|l| HeaderValue::from_str(&l).ok()) {
         res.headers_mut().insert(header::LINK, link);
     }
@@ -201,9 +212,13 @@ async fn load(state: &AppState, raw_id: &str) -> Result<User, ApiError> {
     ),
     responses(
         (status = 200, description = "The user", body = PrivateUser,
-            headers(("ETag" = String, description = "The user's version"))),
+            headers(("ETag" = String, description = "The user's version"),
+                ("Cache-Control" = String, description = "`no-cache` for the public view, `no-store` with the email"),
+                ("Vary" = String, description = "`Authorization`: the token chooses the view"))),
         (status = 304, description = "Unchanged since the given ETag",
-            headers(("ETag" = String, description = "The user's version"))),
+            headers(("ETag" = String, description = "The user's version"),
+                ("Cache-Control" = String, description = "As the 200 would have"),
+                ("Vary" = String, description = "`Authorization`"))),
     ))]
 async fn show(
     State(state): State<AppState>,
@@ -213,13 +228,19 @@ async fn show(
 ) -> Result<Response, ApiError> {
     let user = load(&state, &id).await?;
     let own = caller.is_some_and(|c| c.may_act_for(user.id));
-    let mut res = if not_modified(&headers, user.version) {
+    let mut res = if not_modified(&headers, &etag(user.version)) {
         StatusCode::NOT_MODIFIED.into_response()
     } else if own {
-        no_store(Json(private(&user)).into_response())
+        Json(private(&user)).into_response()
     } else {
         Json(public(&user)).into_response()
     };
+    let cache = if own {
+        never_stored()
+    } else {
+        public_revalidated()
+    };
+    res.headers_mut().insert(header::CACHE_CONTROL, cache);
     res.headers_mut().insert(header::ETAG, etag(user.version));
     res.headers_mut()
         .insert(header::VARY, HeaderValue::from_static("Authorization"));
