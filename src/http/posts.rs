@@ -82,6 +82,10 @@ fn post_response(status: StatusCode, post: &Post) -> Response {
 }
 
 /// List posts, newest first.
+///
+/// Public. A page holds `limit` posts; while there are more, `next_cursor` (sent back as `cursor`)
+/// and the `Link` header lead to the next. Each page has an `ETag`: a client refreshing a page it
+/// holds sends it in `If-None-Match` and gets 304 while the page is unchanged.
 #[utoipa::path(get, path = "/api/posts", operation_id = "listPosts", tag = "posts",
     params(
         ("limit" = Option<u32>, Query, description = "Page size", minimum = 1, maximum = 100),
@@ -121,10 +125,14 @@ async fn list(
 }
 
 /// Write a post as the token's user.
+///
+/// `title` is required, `body` may be left out (empty). The answer is the post with its `ETag`
+/// and `Location`. Send an `Idempotency-Key` to make a retry after a lost answer safe.
 #[utoipa::path(post, path = "/api/posts", operation_id = "createPost", tag = "posts",
     security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) instead of doing it twice. 1-255 visible ASCII characters, chosen by the client.", min_length = 1, max_length = 255, pattern = "^[!-~]+$")),
-    request_body(content = PostInput, content_type = "application/json"),
+    request_body(content = PostInput, content_type = "application/json",
+        example = json!({"title": "Hello, postbase", "body": "My first post."})),
     responses(
         (status = 201, description = "The new post", body = Post,
             headers(("Location" = String, description = "`/api/posts/{id}`"), ("ETag" = String, description = "The post's version"))),
@@ -164,6 +172,9 @@ async fn load(state: &AppState, raw_id: &str) -> Result<Post, ApiError> {
 }
 
 /// One post.
+///
+/// Public. The `ETag` is the post's version: send it in `If-None-Match` to get 304 while the post
+/// is unchanged, or in `If-Match` of a write so that it applies only to the version you read.
 #[utoipa::path(get, path = "/api/posts/{id}", operation_id = "getPost", tag = "posts",
     params(
         ("id" = i64, Path, description = "Post id", minimum = 1),
@@ -226,13 +237,17 @@ async fn apply(
 }
 
 /// Replace a post's title and body (author or admin).
+///
+/// A `body` left out becomes empty. With `If-Match`, the post is replaced only if it is still at
+/// that version (412 otherwise), so an edit made offline cannot overwrite a newer one.
 #[utoipa::path(put, path = "/api/posts/{id}", operation_id = "replacePost", tag = "posts",
     security(("bearer" = [])),
     params(
         ("id" = i64, Path, description = "Post id", minimum = 1),
         ("If-Match" = Option<String>, Header, description = "Apply only if the post is still at this ETag"),
     ),
-    request_body(content = PostInput, content_type = "application/json"),
+    request_body(content = PostInput, content_type = "application/json",
+        example = json!({"title": "Hello again", "body": "Rewritten from the start."})),
     responses(
         (status = 200, description = "The replaced post", body = Post,
             headers(("ETag" = String, description = "The post's new version"))),
@@ -257,13 +272,16 @@ async fn replace(
 }
 
 /// Change some of a post's fields (author or admin).
+///
+/// Only the fields sent change. `If-Match` works as for `PUT`.
 #[utoipa::path(patch, path = "/api/posts/{id}", operation_id = "updatePost", tag = "posts",
     security(("bearer" = [])),
     params(
         ("id" = i64, Path, description = "Post id", minimum = 1),
         ("If-Match" = Option<String>, Header, description = "Apply only if the post is still at this ETag"),
     ),
-    request_body(content = PostPatch, content_type = "application/json"),
+    request_body(content = PostPatch, content_type = "application/json",
+        example = json!({"title": "Hello, edited"})),
     responses(
         (status = 200, description = "The changed post", body = Post,
             headers(("ETag" = String, description = "The post's new version"))),
@@ -285,6 +303,8 @@ async fn update(
 }
 
 /// Delete a post (author or admin).
+///
+/// With `If-Match`, only if the post is still at that version (412 otherwise).
 #[utoipa::path(delete, path = "/api/posts/{id}", operation_id = "deletePost", tag = "posts",
     security(("bearer" = [])),
     params(

@@ -155,6 +155,14 @@ describe("the API docs page", () => {
     await screenshot(page, "docs-02-list-posts");
   });
 
+  it("signs up and logs in with the example bodies as they stand", async () => {
+    for (const [path, expected] of [["/api/users", /"username":\s*"ada_l"/], ["/api/tokens", /"token":\s*"pb_/]]) {
+      const { response } = await tryItOut("post", path);
+      assert.equal((await response.locator(".response-col_status").innerText()).trim(), "201", path);
+      assert.match(await response.locator(".response-col_description").innerText(), expected);
+    }
+  });
+
   it("without a token, GET /api/profile shows the 401 from the server", async () => {
     // Chromium logs every 4xx as "Failed to load resource"; that one line is expected here.
     provoked = `console.error: Failed to load resource: the server responded with a status of 401 (Unauthorized) (${server.url}/api/profile)`;
