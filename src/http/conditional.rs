@@ -1,12 +1,64 @@
-//! ETags and conditional requests. A resource's ETag is its version, which every write bumps;
-//! `If-None-Match` saves a download, `If-Match` stops an offline client overwriting a newer edit.
+//! ETags, conditional requests and how `GET` answers may be cached. A resource's ETag is its
+//! version, which every write bumps; a list page's is a hash of its bytes. `If-None-Match` saves a
+//! download, `If-Match` stops an offline client overwriting a newer edit.
 
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 
 pub fn etag(version: i64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).expect("a quoted integer is a valid header")
+}
+
+/// The ETag of a representation made on each request (a page of a list): a hash of its bytes, so
+/// it changes exactly when the page does, whichever row, cursor or link changed it.
+pub fn content_etag(bytes: &[u8]) -> HeaderValue {
+    let digest = Sha256::digest(bytes);
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    HeaderValue::from_str(&format!("\"{hex}\"")).expect("quoted hex is a valid header")
+}
+
+/// `Cache-Control` of what anyone may see: a cache may keep it, but must revalidate it (with its
+/// ETag) before each reuse, since any write may change it.
+pub fn public_revalidated() -> HeaderValue {
+    HeaderValue::from_static("no-cache")
+}
+
+/// `Cache-Control` of what shows an email or a token: no cache may keep it at all.
+pub fn never_stored() -> HeaderValue {
+    HeaderValue::from_static("no-store")
+}
+
+/// True when `If-None-Match` names `current` (or is `*`): the client's copy is fresh (304).
+/// ETags are compared as opaque strings, weakly (RFC 9110 13.1.2: `W/` is ignored).
+pub fn not_modified(headers: &HeaderMap, current: &HeaderValue) -> bool {
+    let current = current.as_bytes();
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag).as_bytes() == current)
+}
+
+/// A JSON answer to a `GET` of something public and made on each request, with a content ETag and
+/// `no-cache`, or a bodiless 304 when `If-None-Match` names that ETag already.
+pub fn revalidated_json(headers: &HeaderMap, body: &impl Serialize) -> Result<Response, ApiError> {
+    let bytes = serde_json::to_vec(body).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let tag = content_etag(&bytes);
+    let mut res = if not_modified(headers, &tag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, "application/json")], bytes).into_response()
+    };
+    res.headers_mut().insert(header::ETAG, tag);
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, public_revalidated());
+    Ok(res)
 }
 
 /// The versions listed in a conditional header; `None` inside means `*`.
@@ -28,15 +80,6 @@ fn listed_versions(value: &HeaderValue) -> Vec<Option<i64>> {
                 .map(Some)
         })
         .collect()
-}
-
-/// True when `If-None-Match` names the current version: the client's copy is fresh (304).
-pub fn not_modified(headers: &HeaderMap, version: i64) -> bool {
-    headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .flat_map(listed_versions)
-        .any(|v| v.is_none_or(|v| v == version))
 }
 
 /// Checks `If-Match` against the current version. Returns the version the write must still find
@@ -69,15 +112,25 @@ mod tests {
 
     #[test]
     fn if_none_match_matches_the_current_tag_a_list_weak_tags_and_star() {
-        assert!(not_modified(&headers(header::IF_NONE_MATCH, "\"3\""), 3));
-        assert!(not_modified(
-            &headers(header::IF_NONE_MATCH, "\"1\", \"3\""),
-            3
-        ));
-        assert!(not_modified(&headers(header::IF_NONE_MATCH, "W/\"3\""), 3));
-        assert!(not_modified(&headers(header::IF_NONE_MATCH, "*"), 3));
-        assert!(!not_modified(&headers(header::IF_NONE_MATCH, "\"2\""), 3));
-        assert!(!not_modified(&HeaderMap::new(), 3));
+        let current = etag(3);
+        let fresh = |value: &str| not_modified(&headers(header::IF_NONE_MATCH, value), &current);
+        assert!(fresh("\"3\""));
+        assert!(fresh("\"1\", \"3\""));
+        assert!(fresh("W/\"3\""));
+        assert!(fresh("*"));
+        assert!(!fresh("\"2\""));
+        assert!(!fresh("3"));
+        assert!(!fresh(""));
+        assert!(!not_modified(&HeaderMap::new(), &current));
+    }
+
+    #[test]
+    fn a_content_etag_is_a_quoted_hash_that_changes_with_the_bytes() {
+        let tag = content_etag(b"{\"posts\":[]}");
+        assert_eq!(tag.len(), 34);
+        assert!(tag.to_str().unwrap().starts_with('"') && tag.to_str().unwrap().ends_with('"'));
+        assert_eq!(tag, content_etag(b"{\"posts\":[]}"));
+        assert_ne!(tag, content_etag(b"{\"posts\":[1]}"));
     }
 
     #[test]

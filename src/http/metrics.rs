@@ -12,6 +12,7 @@ use axum::extract::State;
 use axum::http::{header, Method};
 use axum::response::IntoResponse;
 
+use super::openapi::ErrorDoc;
 use super::AppState;
 use crate::error::ApiError;
 
@@ -196,11 +197,15 @@ fn escape(label: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// Prometheus metrics of this instance (off with `--metrics false`, or moved to its own address
-/// with `--metrics-addr`).
+/// Prometheus metrics of this instance.
+///
+/// Off with `--metrics false`, or moved to an address of its own with `--metrics-addr` (then 404
+/// here). Counted in this process: with several instances, scrape each.
 #[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text exposition format", body = String, content_type = "text/plain"),
-              (status = 404, description = "Metrics are turned off (`--metrics false`) or served on `--metrics-addr`")))]
+    responses((status = 200, description = "Prometheus text exposition format, version 0.0.4", body = String,
+                content_type = "text/plain; version=0.0.4; charset=utf-8",
+                headers(("Cache-Control" = String, description = "`no-store`: a scrape is a reading of now"))),
+              (status = 404, description = "Metrics are turned off (`--metrics false`) or served on `--metrics-addr`", body = ErrorDoc)))]
 pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     if !state.metrics_enabled {
         return Err(ApiError::NotFound("Not found"));
@@ -221,10 +226,13 @@ pub fn private_router(state: AppState) -> axum::Router {
 fn exposition(state: &AppState) -> impl IntoResponse {
     let body = state.metrics.render(state.store.pool_stats());
     (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
+        [
+            (
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            ),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
         body,
     )
 }

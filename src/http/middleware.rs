@@ -1,5 +1,6 @@
 //! The layers every response passes through, outermost first:
-//! `observe` (request id, timeout, one log line, hygiene headers, request id in 5xx bodies),
+//! `observe` (request id, timeout, one log line, hygiene headers, a default `Cache-Control` on
+//! `GET`, request id in 5xx bodies),
 //! `cors`, `json_errors` (the framework's own 404/405/400 become JSON), then a panic catcher.
 
 use std::sync::Arc;
@@ -74,6 +75,13 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         HeaderValue::from_static("nosniff"),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // Nothing served may be reused unasked: a GET answer that chose no policy of its own (an error,
+    // a probe, the docs page) is to be revalidated, never taken from a cache on a guess.
+    if (method == Method::GET || method == Method::HEAD)
+        && !headers.contains_key(header::CACHE_CONTROL)
+    {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    }
     let is_html = headers
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));

@@ -2,6 +2,7 @@
 //! layers every response passes through.
 
 mod conditional;
+mod docs;
 mod health;
 pub mod idempotency;
 pub mod json;
@@ -24,7 +25,6 @@ use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::{LoginThrottle, PasswordHasher};
 use crate::error::{error_response, ApiError};
@@ -68,7 +68,7 @@ impl Deref for AppState {
 pub fn app(state: AppState, extra: Option<Router<AppState>>) -> Router {
     let (mut routes, doc) = api_router().split_for_parts();
     openapi::publish(doc);
-    routes = routes.merge(SwaggerUi::new("/docs").config(swagger_config()));
+    routes = routes.merge(docs::router());
     if let Some(extra) = extra {
         routes = routes.merge(extra);
     }
@@ -104,15 +104,6 @@ fn api_router() -> OpenApiRouter<AppState> {
 /// The OpenAPI document the running server describes itself with.
 pub fn openapi_document() -> serde_json::Value {
     openapi::finish(api_router().split_for_parts().1)
-}
-
-/// Swagger UI, served from assets compiled into the binary, reading our own document, with
-/// "Try it out" pointed at this same server.
-fn swagger_config() -> utoipa_swagger_ui::Config<'static> {
-    utoipa_swagger_ui::Config::from("/api/openapi.json")
-        .try_it_out_enabled(true)
-        .persist_authorization(false)
-        .display_operation_id(true)
 }
 
 /// A path id, as the original's `<int:id>`: anything but digits is a route that does not exist.

@@ -13,9 +13,11 @@ use bytes::Bytes;
 use serde::Serialize;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::link::LinkBuilder;
-use utoipa::openapi::path::{HttpMethod, Operation};
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::openapi::{Content, OpenApi, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::openapi::path::{HttpMethod, Operation, ParameterIn};
+use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, Object, ObjectBuilder, SchemaFormat};
+use utoipa::openapi::schema::{SchemaType, Type};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{Content, OpenApi, Ref, RefOr, Required, Response, ResponseBuilder, Schema};
 use utoipa::{Modify, ToSchema};
 
 /// Every error body: a sentence, a stable code, and for validation errors the fields at fault.
@@ -37,16 +39,20 @@ pub struct ErrorDoc {
     info(
         title = "postbase",
         description = "Users, sign-in and posts over JSON. Errors are always `{\"error\": …, \"code\": …}`; \
-                       lists are keyset-paginated with `limit` and an opaque `cursor`; single resources carry \
-                       an `ETag` for `If-None-Match` and `If-Match`.",
-        license(name = "MIT")
+                       lists are keyset-paginated with `limit` and an opaque `cursor`. Every `GET` answer says \
+                       how it may be cached (`Cache-Control`); resources and list pages carry an `ETag` for \
+                       `If-None-Match` (304), and resources honour it in `If-Match` (412 when stale).",
+        contact(name = "The postbase maintainers"),
+        license(name = "MIT", identifier = "MIT")
     ),
+    // Relative: generators and "Try it out" talk to whichever server served this document.
+    servers((url = "/", description = "The server that serves this document")),
     components(schemas(ErrorDoc)),
     tags(
         (name = "users", description = "Accounts"),
         (name = "tokens", description = "Logging in and out"),
         (name = "posts", description = "Posts"),
-        (name = "operations", description = "Probes for load balancers")
+        (name = "operations", description = "Probes, metrics and this document")
     )
 )]
 pub struct ApiDoc;
@@ -102,11 +108,15 @@ impl Modify for Shared {
                 (HttpMethod::Delete, item.delete.as_mut()),
             ] {
                 let Some(op) = op else { continue };
-                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                // No `security` would mean "whatever the document's default is": say "none" outright.
+                let security = op.security.get_or_insert_with(Vec::new);
+                // A token is required where one is named and an anonymous `{}` is not an alternative.
+                let secured =
+                    !security.is_empty() && !security.contains(&SecurityRequirement::default());
+                plain_optional_parameters(op);
                 let has_query = op.parameters.as_ref().is_some_and(|ps| {
-                    ps.iter().any(|p| {
-                        matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query)
-                    })
+                    ps.iter()
+                        .any(|p| matches!(p.parameter_in, ParameterIn::Query))
                 });
                 if op.request_body.is_some() {
                     add(op, "400", error_response("Missing or invalid fields, malformed JSON, or a body that is not an object"));
@@ -152,6 +162,17 @@ impl Modify for Shared {
                         error_response("`If-Match` names a version that is no longer current"),
                     );
                 }
+                if path.starts_with("/api/") {
+                    // The per-address budgets (off unless configured) cover every `/api` route.
+                    let mut limited = error_response(
+                        "This address spent its request budget (`--rate-limit`; to sign up, also \
+                         `--signup-limit`); wait `Retry-After` seconds",
+                    );
+                    limited
+                        .headers
+                        .insert("Retry-After".into(), string_header("Seconds to wait"));
+                    add(op, "429", limited);
+                }
                 add(
                     op,
                     "503",
@@ -163,6 +184,51 @@ impl Modify for Shared {
     }
 }
 
+/// An optional parameter is one a client leaves out, never one it sends empty: utoipa types an
+/// `Option<String>` parameter as `[string, null]`, which leads generators (and fuzzers) to send
+/// `If-Match: null`. The `null` is dropped here for every parameter that is not required.
+fn plain_optional_parameters(op: &mut Operation) {
+    for parameter in op.parameters.iter_mut().flatten() {
+        if !matches!(parameter.required, Required::False) {
+            continue;
+        }
+        if let Some(RefOr::T(Schema::Object(schema))) = parameter.schema.as_mut() {
+            if let SchemaType::Array(types) = &schema.schema_type {
+                let kept: Vec<&Type> = types.iter().filter(|t| **t != Type::Null).collect();
+                if let [only] = kept[..] {
+                    schema.schema_type = SchemaType::Type(only.clone());
+                }
+            }
+        }
+    }
+}
+
+/// An email as the API accepts it: an address, `""` (none) or `null` (none). Not a plain
+/// `format: email`, which `""` is not: generated models and mock servers would refuse what the
+/// server accepts. A named schema, so that generators name the type they make for it.
+pub struct EmailOrNone;
+
+impl utoipa::PartialSchema for EmailOrNone {
+    fn schema() -> RefOr<Schema> {
+        let address = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
+            .max_length(Some(crate::domain::Email::MAX));
+        // `maxLength: 0` rather than `const: ""`: every generator tried reads it as a plain string.
+        let empty = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .max_length(Some(0));
+        AnyOfBuilder::new()
+            .description(Some("An email address, or `\"\"` or `null` for none"))
+            .item(address)
+            .item(empty)
+            .item(Object::with_type(Type::Null))
+            .into()
+    }
+}
+
+impl ToSchema for EmailOrNone {}
+
 static DOCUMENT: OnceLock<Bytes> = OnceLock::new();
 
 /// Fixes the document `GET /api/openapi.json` serves; the first router built wins (they are identical).
@@ -173,8 +239,12 @@ pub fn publish(doc: OpenApi) {
 }
 
 /// This document.
+///
+/// Generated from the handlers' own annotations, so it describes what is served; `/docs` renders
+/// it. Point a client generator here.
 #[utoipa::path(get, path = "/api/openapi.json", operation_id = "getOpenApi", tag = "operations",
-    responses((status = 200, description = "The OpenAPI 3.1 document of this API", body = Object)))]
+    responses((status = 200, description = "The OpenAPI 3.1 document of this API", body = Object,
+        headers(("Cache-Control" = String, description = "`no-cache`")))))]
 pub async fn document() -> impl IntoResponse {
     let doc = DOCUMENT.get().cloned().unwrap_or_default();
     ([(header::CONTENT_TYPE, "application/json")], doc)

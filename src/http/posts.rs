@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::conditional::{etag, not_modified, require_match};
+use super::conditional::{etag, not_modified, public_revalidated, require_match, revalidated_json};
 use super::json::JsonObject;
 use super::openapi::ErrorDoc;
 use super::pagination::{finish_page, ListKind, ListParams};
@@ -82,28 +82,42 @@ fn post_response(status: StatusCode, post: &Post) -> Response {
 }
 
 /// List posts, newest first.
+///
+/// Public. A page holds `limit` posts; while there are more, `next_cursor` (sent back as `cursor`)
+/// and the `Link` header lead to the next. Each page has an `ETag`: a client refreshing a page it
+/// holds sends it in `If-None-Match` and gets 304 while the page is unchanged.
 #[utoipa::path(get, path = "/api/posts", operation_id = "listPosts", tag = "posts",
     params(
         ("limit" = Option<u32>, Query, description = "Page size", minimum = 1, maximum = 100),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page (empty: the first page)", pattern = "^([A-Za-z0-9_-]{23})?$"),
         ("author" = Option<i64>, Query, description = "Only this user's posts", minimum = 1),
+        ("If-None-Match" = Option<String>, Header, description = "The `ETag` of a copy of this page"),
     ),
     responses(
         (status = 200, description = "A page of posts", body = PostPage,
-            headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page"))),
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page"),
+                ("ETag" = String, description = "The page's version (a hash of its content)"),
+                ("Cache-Control" = String, description = "`no-cache`: revalidate before reuse"))),
+        (status = 304, description = "The page is unchanged since the given ETag",
+            headers(("ETag" = String, description = "The page's version"),
+                ("Cache-Control" = String, description = "`no-cache`"))),
     ))]
-async fn list(State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let params = ListParams::parse(ListKind::Posts, q.as_deref())?;
     let rows = state
         .store
         .list_posts(params.author, params.probe())
         .await?;
     let (posts, next_cursor, link) = finish_page(ListKind::Posts, &params, rows, |p| p.id);
-    let mut res = Json(PostPage {
+    let page = PostPage {
         posts: &posts,
         next_cursor,
-    })
-    .into_response();
+    };
+    let mut res = revalidated_json(&headers, &page)?;
     if let Some(link) = link.and_then(|l| HeaderValue::from_str(&l).ok()) {
         res.headers_mut().insert(header::LINK, link);
     }
@@ -111,10 +125,14 @@ async fn list(State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<Re
 }
 
 /// Write a post as the token's user.
+///
+/// `title` is required, `body` may be left out (empty). The answer is the post with its `ETag`
+/// and `Location`. Send an `Idempotency-Key` to make a retry after a lost answer safe.
 #[utoipa::path(post, path = "/api/posts", operation_id = "createPost", tag = "posts",
     security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) instead of doing it twice. 1-255 visible ASCII characters, chosen by the client.", min_length = 1, max_length = 255, pattern = "^[!-~]+$")),
-    request_body(content = PostInput, content_type = "application/json"),
+    request_body(content = PostInput, content_type = "application/json",
+        example = json!({"title": "Hello, postbase", "body": "My first post."})),
     responses(
         (status = 201, description = "The new post", body = Post,
             headers(("Location" = String, description = "`/api/posts/{id}`"), ("ETag" = String, description = "The post's version"))),
@@ -154,6 +172,9 @@ async fn load(state: &AppState, raw_id: &str) -> Result<Post, ApiError> {
 }
 
 /// One post.
+///
+/// Public. The `ETag` is the post's version: send it in `If-None-Match` to get 304 while the post
+/// is unchanged, or in `If-Match` of a write so that it applies only to the version you read.
 #[utoipa::path(get, path = "/api/posts/{id}", operation_id = "getPost", tag = "posts",
     params(
         ("id" = i64, Path, description = "Post id", minimum = 1),
@@ -161,9 +182,11 @@ async fn load(state: &AppState, raw_id: &str) -> Result<Post, ApiError> {
     ),
     responses(
         (status = 200, description = "The post", body = Post,
-            headers(("ETag" = String, description = "The post's version"))),
+            headers(("ETag" = String, description = "The post's version"),
+                ("Cache-Control" = String, description = "`no-cache`: revalidate before reuse"))),
         (status = 304, description = "Unchanged since the given ETag",
-            headers(("ETag" = String, description = "The post's version"))),
+            headers(("ETag" = String, description = "The post's version"),
+                ("Cache-Control" = String, description = "`no-cache`"))),
     ))]
 async fn show(
     State(state): State<AppState>,
@@ -171,12 +194,16 @@ async fn show(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let post = load(&state, &id).await?;
-    if not_modified(&headers, post.version) {
+    let mut res = if not_modified(&headers, &etag(post.version)) {
         let mut res = StatusCode::NOT_MODIFIED.into_response();
         res.headers_mut().insert(header::ETAG, etag(post.version));
-        return Ok(res);
-    }
-    Ok(post_response(StatusCode::OK, &post))
+        res
+    } else {
+        post_response(StatusCode::OK, &post)
+    };
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, public_revalidated());
+    Ok(res)
 }
 
 /// Loads the post and checks the caller may change it.
@@ -210,13 +237,17 @@ async fn apply(
 }
 
 /// Replace a post's title and body (author or admin).
+///
+/// A `body` left out becomes empty. With `If-Match`, the post is replaced only if it is still at
+/// that version (412 otherwise), so an edit made offline cannot overwrite a newer one.
 #[utoipa::path(put, path = "/api/posts/{id}", operation_id = "replacePost", tag = "posts",
     security(("bearer" = [])),
     params(
         ("id" = i64, Path, description = "Post id", minimum = 1),
         ("If-Match" = Option<String>, Header, description = "Apply only if the post is still at this ETag"),
     ),
-    request_body(content = PostInput, content_type = "application/json"),
+    request_body(content = PostInput, content_type = "application/json",
+        example = json!({"title": "Hello again", "body": "Rewritten from the start."})),
     responses(
         (status = 200, description = "The replaced post", body = Post,
             headers(("ETag" = String, description = "The post's new version"))),
@@ -241,13 +272,16 @@ async fn replace(
 }
 
 /// Change some of a post's fields (author or admin).
+///
+/// Only the fields sent change. `If-Match` works as for `PUT`.
 #[utoipa::path(patch, path = "/api/posts/{id}", operation_id = "updatePost", tag = "posts",
     security(("bearer" = [])),
     params(
         ("id" = i64, Path, description = "Post id", minimum = 1),
         ("If-Match" = Option<String>, Header, description = "Apply only if the post is still at this ETag"),
     ),
-    request_body(content = PostPatch, content_type = "application/json"),
+    request_body(content = PostPatch, content_type = "application/json",
+        example = json!({"title": "Hello, edited"})),
     responses(
         (status = 200, description = "The changed post", body = Post,
             headers(("ETag" = String, description = "The post's new version"))),
@@ -269,6 +303,8 @@ async fn update(
 }
 
 /// Delete a post (author or admin).
+///
+/// With `If-Match`, only if the post is still at that version (412 otherwise).
 #[utoipa::path(delete, path = "/api/posts/{id}", operation_id = "deletePost", tag = "posts",
     security(("bearer" = [])),
     params(

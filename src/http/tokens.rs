@@ -49,8 +49,12 @@ struct Issued<'a> {
 }
 
 /// Log in: exchange a username and password for a bearer token.
+///
+/// The token is shown in this answer only (`no-store`); it lasts until `expires_at` or until
+/// `DELETE /api/tokens/current`. Repeated failures on one account are throttled (429).
 #[utoipa::path(post, path = "/api/tokens", operation_id = "createToken", tag = "tokens",
-    request_body(content = Login, content_type = "application/json"),
+    request_body(content = Login, content_type = "application/json",
+        example = json!({"username": "ada_l", "password": "correct horse battery staple"})),
     responses(
         (status = 201, description = "A new token", body = Issued,
             headers(("Cache-Control" = String, description = "`no-store`"))),
@@ -137,6 +141,8 @@ async fn login(
 }
 
 /// Log out: revoke the token this request carries.
+///
+/// The account's other tokens (other devices) stay valid.
 #[utoipa::path(delete, path = "/api/tokens/current", operation_id = "deleteCurrentToken", tag = "tokens",
     security(("bearer" = [])),
     responses((status = 204, description = "Revoked; the token is refused from the next request on")))]
@@ -148,6 +154,8 @@ async fn logout(State(state): State<AppState>, caller: AuthUser) -> Result<Statu
 }
 
 /// The caller's own account, including the email.
+///
+/// Which account a token belongs to; never stored by caches (`no-store`), as it holds the email.
 #[utoipa::path(get, path = "/api/profile", operation_id = "getProfile", tag = "tokens",
     security(("bearer" = [])),
     responses((status = 200, description = "The caller", body = PrivateUser,

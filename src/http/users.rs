@@ -9,9 +9,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::conditional::{etag, not_modified, require_match};
+use super::conditional::{etag, never_stored, not_modified, public_revalidated};
+use super::conditional::{require_match, revalidated_json};
 use super::json::{JsonObject, StrField};
-use super::openapi::ErrorDoc;
+use super::openapi::{EmailOrNone, ErrorDoc};
 use super::pagination::{finish_page, ListKind, ListParams};
 use super::rate_limit::ClientIp;
 use super::{parse_id, AppState};
@@ -72,7 +73,7 @@ struct SignUp {
     username: String,
     #[schema(min_length = 8, max_length = 128)]
     password: String,
-    #[schema(format = Email, max_length = 254)]
+    #[schema(value_type = EmailOrNone, required = false)]
     email: Option<String>,
 }
 
@@ -83,8 +84,8 @@ struct SignUp {
     reason = "describes the body for the OpenAPI document; parsed by JsonObject"
 )]
 struct UserPatch {
-    /// A new email; `null` or `""` removes it.
-    #[schema(format = Email, max_length = 254)]
+    /// A new email; `""` or `null` removes it.
+    #[schema(value_type = EmailOrNone, required = false)]
     email: Option<String>,
     /// A new password; the account's other sessions are logged out.
     #[schema(min_length = 8, max_length = 128)]
@@ -116,14 +117,19 @@ pub fn private(u: &User) -> PrivateUser<'_> {
 /// A response that shows an email or a token must not be kept by any cache.
 pub fn no_store(mut res: Response) -> Response {
     res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        .insert(header::CACHE_CONTROL, never_stored());
     res
 }
 
 /// Sign up.
+///
+/// Usernames are unique regardless of case; `email` is optional. The answer is the public view of
+/// the new account: log in with `POST /api/tokens` for a token. Send an `Idempotency-Key` to make
+/// a retry after a lost answer safe.
 #[utoipa::path(post, path = "/api/users", operation_id = "createUser", tag = "users",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) instead of doing it twice. 1-255 visible ASCII characters, chosen by the client.", min_length = 1, max_length = 255, pattern = "^[!-~]+$")),
-    request_body(content = SignUp, content_type = "application/json"),
+    request_body(content = SignUp, content_type = "application/json",
+        example = json!({"username": "ada_l", "password": "correct horse battery staple", "email": "ada@example.com"})),
     responses(
         (status = 201, description = "The new account", body = PublicUser,
             headers(("Location" = String, description = "`/api/users/{id}`"), ("ETag" = String, description = "The user's version"))),
@@ -168,21 +174,34 @@ async fn create(State(state): State<AppState>, body: JsonObject) -> Result<Respo
 }
 
 /// List users, oldest first.
+///
+/// Public, without emails. Paged and revalidated like `GET /api/posts`: `next_cursor` and `Link`
+/// lead to the next page, and a page's `ETag` in `If-None-Match` gets 304 while it is unchanged.
 #[utoipa::path(get, path = "/api/users", operation_id = "listUsers", tag = "users",
     params(
         ("limit" = Option<u32>, Query, description = "Page size", minimum = 1, maximum = 100),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page (empty: the first page)", pattern = "^([A-Za-z0-9_-]{23})?$"),
+        ("If-None-Match" = Option<String>, Header, description = "The `ETag` of a copy of this page"),
     ),
     responses(
         (status = 200, description = "A page of users", body = UserPage,
-            headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page"))),
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page"),
+                ("ETag" = String, description = "The page's version (a hash of its content)"),
+                ("Cache-Control" = String, description = "`no-cache`: revalidate before reuse"))),
+        (status = 304, description = "The page is unchanged since the given ETag",
+            headers(("ETag" = String, description = "The page's version"),
+                ("Cache-Control" = String, description = "`no-cache`"))),
     ))]
-async fn list(State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let params = ListParams::parse(ListKind::Users, q.as_deref())?;
     let rows = state.store.list_users(params.probe()).await?;
     let (users, next_cursor, link) = finish_page(ListKind::Users, &params, rows, |u| u.id);
     let users: Vec<_> = users.iter().map(public).collect();
-    let mut res = Json(UserPage { users, next_cursor }).into_response();
+    let mut res = revalidated_json(&headers, &UserPage { users, next_cursor })?;
     if let Some(link) = link.and_then(|l| HeaderValue::from_str(&l).ok()) {
         res.headers_mut().insert(header::LINK, link);
     }
@@ -199,16 +218,25 @@ async fn load(state: &AppState, raw_id: &str) -> Result<User, ApiError> {
 }
 
 /// One user; with a token of that user or an admin, including the email.
+///
+/// A token is optional: without one (or with one that is not valid) the answer is the public
+/// view, which caches may keep and revalidate (`no-cache`); to the user themself or an admin it
+/// includes the email and must not be stored (`no-store`).
 #[utoipa::path(get, path = "/api/users/{id}", operation_id = "getUser", tag = "users",
+    security((), ("bearer" = [])),
     params(
         ("id" = i64, Path, description = "User id", minimum = 1),
         ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier response"),
     ),
     responses(
         (status = 200, description = "The user", body = PrivateUser,
-            headers(("ETag" = String, description = "The user's version"))),
+            headers(("ETag" = String, description = "The user's version"),
+                ("Cache-Control" = String, description = "`no-cache` for the public view, `no-store` with the email"),
+                ("Vary" = String, description = "`Authorization`: the token chooses the view"))),
         (status = 304, description = "Unchanged since the given ETag",
-            headers(("ETag" = String, description = "The user's version"))),
+            headers(("ETag" = String, description = "The user's version"),
+                ("Cache-Control" = String, description = "As the 200 would have"),
+                ("Vary" = String, description = "`Authorization`"))),
     ))]
 async fn show(
     State(state): State<AppState>,
@@ -218,13 +246,19 @@ async fn show(
 ) -> Result<Response, ApiError> {
     let user = load(&state, &id).await?;
     let own = caller.is_some_and(|c| c.may_act_for(user.id));
-    let mut res = if not_modified(&headers, user.version) {
+    let mut res = if not_modified(&headers, &etag(user.version)) {
         StatusCode::NOT_MODIFIED.into_response()
     } else if own {
-        no_store(Json(private(&user)).into_response())
+        Json(private(&user)).into_response()
     } else {
         Json(public(&user)).into_response()
     };
+    let cache = if own {
+        never_stored()
+    } else {
+        public_revalidated()
+    };
+    res.headers_mut().insert(header::CACHE_CONTROL, cache);
     res.headers_mut().insert(header::ETAG, etag(user.version));
     res.headers_mut()
         .insert(header::VARY, HeaderValue::from_static("Authorization"));
@@ -232,13 +266,18 @@ async fn show(
 }
 
 /// Change one's email or password (self or admin).
+///
+/// Only the fields sent change; `"email": ""` or `null` removes the email. A new password of
+/// one's own needs `current_password`, and logs the account's other sessions out. `If-Match`
+/// works as for posts.
 #[utoipa::path(patch, path = "/api/users/{id}", operation_id = "updateUser", tag = "users",
     security(("bearer" = [])),
     params(
         ("id" = i64, Path, description = "User id", minimum = 1),
         ("If-Match" = Option<String>, Header, description = "Apply only if the user is still at this ETag"),
     ),
-    request_body(content = UserPatch, content_type = "application/json"),
+    request_body(content = UserPatch, content_type = "application/json",
+        example = json!({"email": "ada@example.org"})),
     responses(
         (status = 200, description = "The changed user", body = PrivateUser,
             headers(("ETag" = String, description = "The user's new version"))),
@@ -326,6 +365,8 @@ async fn check_current_password(
 }
 
 /// Delete an account with its tokens and posts (self or admin).
+///
+/// Irreversible. With `If-Match`, only if the account is still at that version (412 otherwise).
 #[utoipa::path(delete, path = "/api/users/{id}", operation_id = "deleteUser", tag = "users",
     security(("bearer" = [])),
     params(

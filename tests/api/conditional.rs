@@ -187,3 +187,125 @@ async fn a_request_wrong_in_itself_is_400_even_with_a_stale_if_match(backend: Ba
         .unwrap();
     assert_eq!(res.status(), 400);
 }
+
+backends!(a_list_page_has_an_etag_and_if_none_match_with_it_is_304_until_the_page_changes);
+async fn a_list_page_has_an_etag_and_if_none_match_with_it_is_304_until_the_page_changes(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let alice = app.user("alice").await;
+    app.user("bob").await;
+    app.user("carol").await;
+    for i in 0..3 {
+        app.create_post(&alice.token, &format!("p{i}"), "").await;
+    }
+    let revalidate = |path: &str, etag: &str| {
+        app.request(Method::GET, path)
+            .header("if-none-match", etag)
+            .send()
+    };
+    for list in ["/api/posts?limit=2", "/api/users?limit=2"] {
+        let res = app.get(list).await;
+        assert_eq!(res.status(), 200, "{list}");
+        assert_eq!(res.headers()["cache-control"], "no-cache", "{list}");
+        let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+        assert!(etag.starts_with('"') && etag.ends_with('"'), "{etag}");
+        let cursor = res.json::<Value>().await.unwrap()["next_cursor"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+        let res = revalidate(list, &etag).await.unwrap();
+        assert_eq!(res.status(), 304, "{list}");
+        assert_eq!(res.headers()["etag"], etag.as_str());
+        assert_eq!(res.headers()["cache-control"], "no-cache");
+        assert_eq!(res.text().await.unwrap(), "");
+        // A weak form of the tag and a list of tags are honoured too; another tag is not.
+        let res = revalidate(list, &format!("\"x\", W/{etag}")).await.unwrap();
+        assert_eq!(res.status(), 304, "{list}");
+        let res = revalidate(list, "\"x\"").await.unwrap();
+        assert_eq!(res.status(), 200, "{list}");
+
+        // The next page is another representation, with a tag of its own.
+        let next = format!("{list}&cursor={cursor}");
+        let res = revalidate(&next, &etag).await.unwrap();
+        assert_eq!(res.status(), 200, "{next}");
+        assert_ne!(res.headers()["etag"], etag.as_str());
+    }
+
+    // A new post changes the first page of posts: its old tag no longer matches.
+    let res = app.get("/api/posts?limit=2").await;
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    app.create_post(&alice.token, "p3", "").await;
+    let res = revalidate("/api/posts?limit=2", &etag).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_ne!(res.headers()["etag"], etag.as_str());
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["posts"][0]["title"], "p3");
+}
+
+backends!(every_get_says_how_it_may_be_cached);
+/// Public answers may be cached but are revalidated (`no-cache`, with their ETag); answers with
+/// an email or a token are never stored (`no-store`); nothing is left to a cache's guess.
+async fn every_get_says_how_it_may_be_cached(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.user("alice").await;
+    let post = app.create_post(&alice.token, "t", "").await;
+    let cache_control = |res: &reqwest::Response| {
+        res.headers()
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    let post_path = format!("/api/posts/{}", post["id"]);
+    let user_path = format!("/api/users/{}", alice.id);
+    for (path, expected) in [
+        (post_path.as_str(), "no-cache"),
+        (user_path.as_str(), "no-cache"),
+        ("/api/posts/999999", "no-cache"),
+        ("/api/profile", "no-cache"),
+        ("/healthz", "no-cache"),
+        ("/readyz", "no-cache"),
+        ("/api/openapi.json", "no-cache"),
+        ("/docs/", "no-cache"),
+        ("/metrics", "no-store"),
+    ] {
+        let res = app.get(path).await;
+        assert_eq!(cache_control(&res).as_deref(), Some(expected), "{path}");
+    }
+
+    // The public view of a user is revalidated; the same user with the email is never stored,
+    // and a 304 says what the 200 would have.
+    let res = app.get(&user_path).await;
+    assert_eq!(res.headers()["vary"], "Authorization");
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    for (token, expected) in [(None, "no-cache"), (Some(&alice.token), "no-store")] {
+        let mut req = app.request(Method::GET, &user_path);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        let res = req.try_clone().unwrap().send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(cache_control(&res).as_deref(), Some(expected));
+        let res = req.header("if-none-match", &etag).send().await.unwrap();
+        assert_eq!(res.status(), 304);
+        assert_eq!(cache_control(&res).as_deref(), Some(expected));
+    }
+    let res = app
+        .authed(Method::GET, "/api/profile", &alice.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cache_control(&res).as_deref(), Some("no-store"));
+
+    // A post's 304 carries its ETag and the same policy as its 200.
+    let res = app.get(&post_path).await;
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    let res = app
+        .request(Method::GET, &post_path)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 304);
+    assert_eq!(cache_control(&res).as_deref(), Some("no-cache"));
+}

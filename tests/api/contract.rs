@@ -1,7 +1,7 @@
 //! The published OpenAPI document against the routes actually served.
 
 use reqwest::Method;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::helpers::{backends, spawn_app, Backend};
 
@@ -31,7 +31,87 @@ async fn the_served_document_is_openapi_3_1_with_bearer_security(backend: Backen
         doc["paths"]["/api/posts"]["post"]["security"][0]["bearer"],
         serde_json::json!([])
     );
-    assert!(doc["paths"]["/api/posts"]["get"].get("security").is_none());
+    // Public operations say so (`[]`); where a token only changes what is shown, it is optional.
+    assert_eq!(doc["paths"]["/api/posts"]["get"]["security"], json!([]));
+    assert_eq!(
+        doc["paths"]["/api/users/{id}"]["get"]["security"],
+        json!([{}, {"bearer": []}])
+    );
+}
+
+backends!(every_request_body_example_is_accepted_as_it_stands);
+/// "Try it out" on the docs page sends each operation's example body: in the order a person would
+/// try them (sign up, log in, post, edit), every one must succeed unedited.
+async fn every_request_body_example_is_accepted_as_it_stands(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let doc = postbase::http::openapi_document();
+    let mut with_body: Vec<String> = Vec::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            if op.get("requestBody").is_some() {
+                with_body.push(op["operationId"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    let order = [
+        "createUser",
+        "createToken",
+        "createPost",
+        "replacePost",
+        "updatePost",
+        "updateUser",
+    ];
+    with_body.sort();
+    let mut expected = order.map(String::from).to_vec();
+    expected.sort();
+    assert_eq!(
+        with_body, expected,
+        "an operation with a body is missing here"
+    );
+
+    let (mut token, mut user_id, mut post_id) = (String::new(), 0, 0);
+    for operation_id in order {
+        let (path, method, op) = find_operation(&doc, operation_id);
+        let example = &op["requestBody"]["content"]["application/json"]["example"];
+        assert!(example.is_object(), "{operation_id} has no example body");
+        let id = if path.starts_with("/api/users") {
+            user_id
+        } else {
+            post_id
+        };
+        let concrete = path.replace("{id}", &id.to_string());
+        let mut req = app.request(
+            Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
+            &concrete,
+        );
+        if !token.is_empty() {
+            req = req.bearer_auth(&token);
+        }
+        let res = req.json(example).send().await.unwrap();
+        let status = res.status();
+        let body: Value = res.json().await.unwrap();
+        assert!(
+            status.is_success(),
+            "{operation_id} {example}: {status} {body}"
+        );
+        match operation_id {
+            "createUser" => user_id = body["id"].as_i64().unwrap(),
+            "createToken" => token = body["token"].as_str().unwrap().to_owned(),
+            "createPost" => post_id = body["id"].as_i64().unwrap(),
+            _ => {}
+        }
+    }
+}
+
+fn find_operation<'a>(doc: &'a Value, operation_id: &str) -> (&'a str, &'a str, &'a Value) {
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if op["operationId"] == operation_id {
+                return (path, method, op);
+            }
+        }
+    }
+    panic!("no operation {operation_id}");
 }
 
 backends!(every_documented_route_is_served_and_nothing_else_on_its_path);
@@ -130,4 +210,47 @@ async fn undocumented_paths_are_not_served(backend: Backend) {
     }
     let res = app.get("/docs/").await;
     assert_eq!(res.status(), 200);
+}
+
+backends!(the_docs_page_is_postbases_and_loads_only_its_own_scripts);
+async fn the_docs_page_is_postbases_and_loads_only_its_own_scripts(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let res = app.get("/docs").await;
+    assert!(res.status().is_redirection(), "{}", res.status());
+    assert_eq!(res.headers()["location"], "/docs/");
+    for page in ["/docs/", "/docs/index.html"] {
+        let res = app.get(page).await;
+        assert_eq!(res.status(), 200);
+        assert!(res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
+        let html = res.text().await.unwrap();
+        assert!(html.contains("<title>postbase API"), "{html}");
+        assert!(!html.contains("Swagger UI</title>"));
+        // Every script is a file of its own (the CSP allows no inline script), served from here.
+        let scripts: Vec<&str> = html.split("<script").skip(1).collect();
+        assert_eq!(scripts.len(), 3, "{html}");
+        for script in scripts {
+            let src = script
+                .split("src=\"./")
+                .nth(1)
+                .and_then(|s| s.split('"').next())
+                .unwrap_or_else(|| panic!("an inline script: {script}"));
+            let res = app.get(&format!("/docs/{src}")).await;
+            assert_eq!(res.status(), 200, "{src}");
+            assert!(res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .contains("javascript"));
+        }
+    }
+    let init = app
+        .get("/docs/swagger-initializer.js")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(init.contains("\"url\": \"/api/openapi.json\""), "{init}");
+    assert_eq!(app.get("/docs/no-such-file.js").await.status(), 404);
 }

@@ -116,6 +116,7 @@ describe("the API docs page", () => {
     assert.match(csp, /script-src 'self'(;|$)/);
     await page.locator(".swagger-ui .information-container .title").waitFor();
     await page.locator(".opblock").first().waitFor();
+    assert.match(await page.title(), /^postbase API/, "the page is titled for postbase");
     await screenshot(page, "docs-01-loaded");
   });
 
@@ -152,6 +153,14 @@ describe("the API docs page", () => {
     assert.equal(new URL(requestUrl.trim()).origin, server.url);
     await response.scrollIntoViewIfNeeded();
     await screenshot(page, "docs-02-list-posts");
+  });
+
+  it("signs up and logs in with the example bodies as they stand", async () => {
+    for (const [path, expected] of [["/api/users", /"username":\s*"ada_l"/], ["/api/tokens", /"token":\s*"pb_/]]) {
+      const { response } = await tryItOut("post", path);
+      assert.equal((await response.locator(".response-col_status").innerText()).trim(), "201", path);
+      assert.match(await response.locator(".response-col_description").innerText(), expected);
+    }
   });
 
   it("without a token, GET /api/profile shows the 401 from the server", async () => {

@@ -1,7 +1,7 @@
 """A whole session through a client that openapi-python-client generated from /api/openapi.json.
 
 Nobody here wrote the generator; if it cannot express a step, the document is what needs fixing.
-Run by tests/contract/generated_client.sh, which generates the client and starts postbase.
+Run by tests/contract/generators.sh, which generates the client and starts postbase.
 """
 import os
 import secrets
@@ -10,8 +10,8 @@ import sys
 from postbase_client import AuthenticatedClient, Client
 from postbase_client.api.posts import create_post, delete_post, get_post, list_posts, update_post
 from postbase_client.api.tokens import create_token, delete_current_token, get_profile
-from postbase_client.api.users import create_user, get_user
-from postbase_client.models import Error, Login, Post, PostInput, PostPage, PostPatch, SignUp, TokenIssued, UserWithEmail
+from postbase_client.api.users import create_user, get_user, update_user
+from postbase_client.models import Error, Login, Post, PostInput, PostPage, PostPatch, SignUp, TokenIssued, UserPatch, UserWithEmail
 
 BASE = os.environ["POSTBASE_URL"]
 
@@ -52,26 +52,35 @@ for i in range(5):
 
 res = get_post.sync_detailed(created[0], client=anon)
 etag = res.headers["etag"]
+check(res.headers["cache-control"] == "no-cache", "a post says how it may be cached")
+res = get_post.sync_detailed(created[0], client=anon, if_none_match=etag)
+check(res.status_code == 304 and res.parsed is None, "conditional GET of a post: 304")
+res = list_posts.sync_detailed(client=anon, limit=2, author=user_id)
+res = list_posts.sync_detailed(client=anon, limit=2, author=user_id, if_none_match=res.headers["etag"])
+check(res.status_code == 304, "conditional GET of a list page: 304")
 res = update_post.sync_detailed(created[0], client=me, body=PostPatch(title="edited"), if_match=etag)
 check(res.status_code == 200 and res.parsed.title == "edited" and res.parsed.body == "from a generated client", "edit with If-Match")
 res = update_post.sync_detailed(created[0], client=me, body=PostPatch(title="stale"), if_match=etag)
 check(res.status_code == 412 and isinstance(res.parsed, Error), "a stale If-Match is a typed 412")
 
-seen, cursor = [], None
+seen, cursor, pages = [], None, 0
 while True:
+    pages += 1
     page = list_posts.sync(client=anon, limit=2, author=user_id, cursor=cursor) if cursor else list_posts.sync(client=anon, limit=2, author=user_id)
-    check(isinstance(page, PostPage) and len(page.posts) <= 2, f"list page {len(seen) // 2 + 1}")
+    check(isinstance(page, PostPage) and len(page.posts) <= 2, f"list page {pages}")
     seen += [p.id for p in page.posts]
     cursor = page.next_cursor
     if not cursor:
         break
-check(seen == sorted(created, reverse=True), "paging through every post, newest first")
+check(pages == 3 and seen == sorted(created, reverse=True), "paging through every post, newest first")
 
 res = delete_post.sync_detailed(created[1], client=me)
 check(res.status_code == 204, "delete")
 res = get_post.sync_detailed(created[1], client=anon)
 check(res.status_code == 404 and res.parsed.error == "Post not found", "deleted post is a typed 404")
 
+res = update_user.sync_detailed(user_id, client=me, body=UserPatch(email=""))
+check(res.status_code == 200 and res.parsed.email is None, "an empty email clears it")
 check(get_user.sync(user_id, client=anon).username == name, "public user")
 
 res = delete_current_token.sync_detailed(client=me)
