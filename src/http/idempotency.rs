@@ -102,12 +102,14 @@ async fn guarded(state: AppState, req: Request, next: Next) -> Result<Response, 
                 key,
                 gate: gate::current(),
                 armed: true,
+                answered_5xx: false,
             };
             let res = next
                 .run(Request::from_parts(parts, Body::from(bytes)))
                 .await;
             if res.status().is_server_error() {
-                // Not done: the retry may run afresh (the `Release` below, on drop).
+                // Nothing was committed (a 5xx never follows a commit): the retry runs afresh.
+                release.answered_5xx = true;
                 return Ok(res);
             }
             let (parts, body) = res.into_parts();
@@ -205,11 +207,17 @@ struct Release {
     key: String,
     gate: Option<std::sync::Arc<WriteGate>>,
     armed: bool,
+    /// The request ended in a 5xx: released whatever the gate says.
+    answered_5xx: bool,
 }
 
 impl Drop for Release {
     fn drop(&mut self) {
-        if !self.armed || !self.gate.as_ref().is_none_or(|g| g.abandon()) {
+        if !self.armed {
+            return;
+        }
+        let abandoned = self.gate.as_ref().is_none_or(|g| g.abandon());
+        if !(self.answered_5xx || abandoned) {
             return;
         }
         let (state, scope, key) = (
