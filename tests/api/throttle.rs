@@ -249,3 +249,30 @@ async fn the_first_unknown_user_login_costs_what_a_wrong_password_does() {
     }
     panic!("the first unknown-user login was slower every time (it, wrong password): {tries:?}");
 }
+
+/// Behind a trusted proxy the last `X-Forwarded-For` entry is the client, even with a port; an
+/// entry that cannot be read means the proxy's own address, never an earlier (spoofable) entry.
+#[tokio::test]
+async fn a_forwarded_address_with_a_port_or_unreadable_cannot_escape_the_budget() {
+    let server = Server::start(
+        &Backend::Sqlite,
+        &["--trust-forwarded-for", "--rate-limit", "5/s"],
+    )
+    .await;
+    for last in ["9.9.9.9:5555", "unknown", "[2001:db8::1]:443"] {
+        let mut passed = 0;
+        for i in 0..20 {
+            let res = server
+                .request(Method::GET, "/api/posts")
+                .header("x-forwarded-for", format!("10.0.{i}.1, {last}"))
+                .send()
+                .await
+                .unwrap();
+            if res.status() != 429 {
+                passed += 1;
+            }
+        }
+        assert!(passed <= 6, "{last}: {passed} of 20 passed a 5/s budget");
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+}
