@@ -1,14 +1,11 @@
 //! `TestApp`: a real postbase on a real socket (port 0) over its own fresh database, and the
 //! small client-side helpers the tests share. Set `TEST_LOG=1` to see the server's logs.
 //!
-//! Every API test runs twice through [`backends!`]: as `name::sqlite` on a temporary SQLite file, and
-//! as `name::postgres` in a database of its own (`pb_test_<random>`, dropped afterwards) on the
-//! server `POSTBASE_TEST_POSTGRES_URL` names, or, without that variable, on a throwaway server this
-//! test process starts for itself (`initdb` and `pg_ctl` of the system's PostgreSQL, a temporary
-//! directory, a free port; stopped when the process ends). A PostgreSQL test that did not run is
-//! never reported as passed: only `POSTBASE_TEST_SKIP_POSTGRES=1` switches the half off, and then
-//! each says so. Each that ran writes its name to `target/tmp/postgres-evidence.txt` after it
-//! passed, which `.ci/run` compares with the tests reported ok.
+//! Every API test runs twice through [`backends!`]: `name::sqlite` on a temporary SQLite file, and
+//! `name::postgres` in a database of its own on the server `POSTBASE_TEST_POSTGRES_URL` names or,
+//! without it, on a throwaway server this process starts (`cluster.rs`). Only
+//! `POSTBASE_TEST_SKIP_POSTGRES=1` switches that half off (each test then says NOT RUN); each that
+//! ran writes its name to `target/tmp/postgres-evidence.txt`, which `.ci/run` checks.
 
 use std::sync::{Arc, OnceLock};
 
