@@ -1,0 +1,30 @@
+"""postbase vs. the Flask tutorial stack (and a bare axum + rusqlite server).
+
+Run through `bench/run`, which makes the venv this needs. Steps:
+
+1. build `postbase` and `postbase-bare-ref` in release (skip with --no-build);
+2. seed one SQLite database (schema from `postbase migrate`, then 1,000 users,
+   100,000 posts and one token per user, written directly with sqlite3);
+3. check that postbase and the Flask reference answer the benchmarked routes
+   alike (a contract smoke check; deviations are printed, not hidden);
+4. for each workload start every server on its own copy of the database and
+   run wrk against them in alternation (A B [C] A B [C] ...), same settings;
+5. measure postbase's idle RSS and its RSS while holding 1,000 keep-alive
+   connections;
+6. print the table and write bench/results/results.json, results.md and
+   chart.png.
+"""
+
+# Layout, one module per concern (imports only go down this list):
+#   common.py     paths, the seeded data's constants, tokens and cursors, log, run_cmd
+#   report.py     medians, the results table, the targets (met / not met), text and Markdown tables
+#   chart.py      chart.png
+#   server.py     the servers as processes (start, ready, RSS, stop) and a one-request HTTP client
+#   seed.py       the seeded SQLite database, and argon2id timing
+#   tools.py      cargo builds, the binaries a run uses, wrk
+#   workloads.py  the workloads: wrk Lua scripts and which servers run each
+#   load.py       wrk runs, the A B (C) rounds of a workload, the gunicorn worker sweep
+#   memory.py     postbase's RSS idle and holding keep-alive connections
+#   contract.py   postbase and Flask must answer the benchmarked requests alike
+#   output.py     notes, stdout, results.json / results.md / chart.png
+#   cli.py        the flags and the run from start to finish

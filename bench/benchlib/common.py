@@ -1,0 +1,58 @@
+"""What every part of the benchmark shares: paths, the seeded data's constants and how to derive
+its tokens and cursors, logging and running commands.
+
+POSTBASE_BIN, BARE_BIN and BARE_READS are settings: cli.main sets them from the flags, and other
+modules read them as `common.POSTBASE_BIN` so that they see the value set.
+"""
+
+import base64
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+TARGET = ROOT / "target"
+WORK = TARGET / "bench-work"
+RESULTS = ROOT / "bench" / "results"
+FLASK_DIR = ROOT / "bench" / "flask_ref"
+# Set by --profile: target/release (default) or target/debug (CI smoke runs reuse the test build).
+POSTBASE_BIN = TARGET / "release" / "postbase"
+BARE_BIN = TARGET / "release" / "postbase-bare-ref"
+BARE_READS = "inline"  # --bare-reads: where the bare server runs its reads
+
+PASSWORD = "benchmark-password"
+N_USERS = 1000
+N_POSTS = 100_000
+BASE_TS_US = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def b64url(raw):
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def token_for(user_id):
+    """The known token of a seeded user: pb_ + 43 chars of base64url."""
+    return "pb_" + b64url(hashlib.sha256(f"postbase-bench-token-{user_id}".encode()).digest())
+
+
+def cursor_for(kind, last_id):
+    id_be = last_id.to_bytes(8, "big")
+    tag = hashlib.sha256(b"postbase-cursor-v1" + kind + id_be).digest()[:8]
+    return b64url(kind + id_be + tag)
+
+
+def author_of(post_id):
+    return (post_id - 1) % N_USERS + 1
+
+
+
+def run_cmd(cmd, **kw):
+    """Run a command, its output on stderr so stdout keeps only the results."""
+    log("$ " + " ".join(str(c) for c in cmd))
+    subprocess.run(cmd, check=True, stdout=sys.stderr, **kw)
+
