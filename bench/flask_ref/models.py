@@ -1,0 +1,84 @@
+"""The models, mapped onto postbase's schema (migrations/sqlite/) so that both servers read and write
+the same SQLite file; tags are the exception, kept the tutorial's way in tables of their own.
+
+The tutorial way throughout: a post's likes and comments are relationships and their counts are
+`post.likes.count()` queries; a post's tags are a many-to-many relationship through an
+association table, loaded with the post (`lazy="selectin"`, as in Flask-SQLAlchemy's
+many-to-many example). postbase's schema also has counters on `posts` and its own tag columns;
+this app does not use them.
+"""
+
+from app import db
+
+
+class User(db.Model):
+    __tablename__ = "users"
+    id = db.Column(db.Integer, primary_key=True)
+    username = db.Column(db.String, unique=True, nullable=False)
+    email = db.Column(db.String)
+    password_hash = db.Column(db.String, nullable=False)
+    admin = db.Column(db.Integer, nullable=False, default=0)
+    version = db.Column(db.Integer, nullable=False, default=1)
+    created_at = db.Column(db.Integer, nullable=False)
+    updated_at = db.Column(db.Integer, nullable=False)
+
+
+class Token(db.Model):
+    __tablename__ = "tokens"
+    hash = db.Column(db.LargeBinary, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    created_at = db.Column(db.Integer, nullable=False)
+    expires_at = db.Column(db.Integer, nullable=False)
+
+
+# The reference's own tables (created by `flask --app app init-db`): postbase keeps a post's tags
+# differently (`posts.tags`, `post_tags`, `tag_counts`), so these have names postbase does not use.
+# A post's tags are read in the order they were added (`id`), which is the order they were given.
+taggings = db.Table(
+    "taggings",
+    db.Column("id", db.Integer, primary_key=True),
+    db.Column("tag_id", db.Integer, db.ForeignKey("tags.id", ondelete="CASCADE"), nullable=False),
+    db.Column("post_id", db.Integer, db.ForeignKey("posts.id", ondelete="CASCADE"), nullable=False,
+              index=True),
+    db.UniqueConstraint("tag_id", "post_id"),
+)
+
+
+class Tag(db.Model):
+    __tablename__ = "tags"
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String, unique=True, nullable=False)
+
+
+class Post(db.Model):
+    __tablename__ = "posts"
+    id = db.Column(db.Integer, primary_key=True)
+    author_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    title = db.Column(db.String, nullable=False)
+    body = db.Column(db.String, nullable=False, default="")
+    version = db.Column(db.Integer, nullable=False, default=1)
+    created_at = db.Column(db.Integer, nullable=False)
+    updated_at = db.Column(db.Integer, nullable=False)
+    tags = db.relationship("Tag", secondary=taggings, order_by=taggings.c.id, lazy="selectin")
+    likes = db.relationship("Like", lazy="dynamic", passive_deletes=True)
+    comments = db.relationship("Comment", lazy="dynamic", passive_deletes=True)
+
+
+class Like(db.Model):
+    __tablename__ = "likes"
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    post_id = db.Column(db.Integer, db.ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True,
+                        index=True)
+    created_at = db.Column(db.Integer, nullable=False)
+
+
+class Comment(db.Model):
+    __tablename__ = "comments"
+    id = db.Column(db.Integer, primary_key=True)
+    post_id = db.Column(db.Integer, db.ForeignKey("posts.id", ondelete="CASCADE"), nullable=False,
+                        index=True)
+    author_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    body = db.Column(db.String, nullable=False)
+    version = db.Column(db.Integer, nullable=False, default=1)
+    created_at = db.Column(db.Integer, nullable=False)
+    updated_at = db.Column(db.Integer, nullable=False)
