@@ -3,9 +3,9 @@
 This is the *reference* that bench/run compares postbase against: Flask +
 Flask-SQLAlchemy + flask-cors, the token check in a `token_required`
 decorator, `jsonify` everywhere. It follows postbase's contract
-(docs/contract-notes.md, and for comments, likes and tags the contract of
-issue 12) for the benchmarked routes so both servers do the same work on the
-same SQLite file:
+(docs/contract-notes.md; comments, likes and tags as postbase serves them)
+for the benchmarked routes so both servers do the same work on the same
+SQLite file:
 
     POST  /api/users        POST /api/tokens        GET /api/profile
     GET   /api/posts        POST /api/posts         (?tag= ?author= ?liked_by=)

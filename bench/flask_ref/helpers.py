@@ -9,7 +9,7 @@ from functools import wraps
 
 from flask import g, jsonify, request
 
-from models import Tag, Token, User
+from models import Like, Tag, Token, User
 
 TAG_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
@@ -48,11 +48,11 @@ def post_json(post, viewer=None):
         "body": post.body,
         "author_id": post.author_id,
         "tags": [t.name for t in post.tags],
-        "like_count": post.likes.count(),
-        "comment_count": post.comments.count(),
+        "like_count": post.like_count,
+        "comment_count": post.comment_count,
     }
     if viewer is not None:
-        data["liked"] = post.likes.filter_by(user_id=viewer.id).first() is not None
+        data["liked"] = Like.query.get((viewer.id, post.id)) is not None
     data["created_at"] = rfc3339(post.created_at)
     data["updated_at"] = rfc3339(post.updated_at)
     return data

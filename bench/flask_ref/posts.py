@@ -39,7 +39,7 @@ def list_posts():
         names, problem = parse_tags([tag])
         if problem:
             return error(f"Invalid tag: {problem}", 400, "validation_failed", {"tag": problem})
-        query = query.join(Post.tags).filter(Tag.name == names[0])
+        query = query.filter(Post.tags.any(Tag.name == names[0]))
         filters.append(f"&tag={names[0]}")
     if cursor_id is not None:
         query = query.filter(Post.id < cursor_id)
