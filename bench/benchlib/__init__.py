@@ -25,6 +25,7 @@ Run through `bench/run`, which makes the venv this needs. Steps:
 #   workloads.py  the workloads: wrk Lua scripts and which servers run each
 #   load.py       wrk runs, the A B (C) rounds of a workload, the gunicorn worker sweep
 #   memory.py     postbase's RSS idle and holding keep-alive connections
-#   contract.py   postbase and Flask must answer the benchmarked requests alike
+#   contract.py   postbase and Flask must answer the benchmarked requests alike (posts, users)
+#   contract_social.py  the same for comments, likes and tags
 #   output.py     notes, stdout, results.json / results.md / chart.png
 #   cli.py        the flags and the run from start to finish

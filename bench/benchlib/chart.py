@@ -20,7 +20,7 @@ def chart(results, path, title):
         ax2.bar(xs, p99, width, label=label, color=color)
     for ax in (ax1, ax2):
         ax.set_xticks(range(len(names)))
-        ax.set_xticklabels(names, fontsize=8)
+        ax.set_xticklabels(names, fontsize=8, rotation=30, ha="right")
         ax.set_yscale("log")
         ax.grid(axis="y", alpha=0.3)
     ax1.set_ylabel("requests/s (median of rounds, log)")

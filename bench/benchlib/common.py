@@ -1,5 +1,5 @@
 """What every part of the benchmark shares: paths, the seeded data's constants and how to derive
-its tokens and cursors, logging and running commands.
+its tokens, cursors, tags, comments and likes, logging and running commands.
 
 POSTBASE_BIN, BARE_BIN and BARE_READS are settings: cli.main sets them from the flags, and other
 modules read them as `common.POSTBASE_BIN` so that they see the value set.
@@ -49,6 +49,34 @@ def cursor_for(kind, last_id):
 def author_of(post_id):
     return (post_id - 1) % N_USERS + 1
 
+
+# Tags, comments and likes of the seeded posts; the contract check derives its expectations from
+# the same functions.
+TAGS = ["rust", "python", "go", "sql", "web", "cli", "async", "testing", "perf", "docs"]
+BENCH_TAG = "rust"  # the tag of the ?tag= workloads: on about 19% of the posts
+COMMENTED_EVERY = 50  # posts 50, 100, 150, ... have comments (2,000 of 100,000 posts)
+COMMENTS_PER_POST = 25  # more than a page of 20
+LIKES_PER_USER = 10  # user u likes posts u, u + 1000, ..., u + 9000
+
+
+def tags_of(post_id):
+    """One or two tags per post, in this order."""
+    first, second = TAGS[post_id % 10], TAGS[post_id // 10 % 10]
+    return [first] if first == second else [first, second]
+
+
+def commented_posts(n_posts):
+    return range(COMMENTED_EVERY, n_posts + 1, COMMENTED_EVERY)
+
+
+def comment_ids_of(post_id):
+    """The seeded comments of a commented post, oldest first (ids are given in post order)."""
+    first = (post_id // COMMENTED_EVERY - 1) * COMMENTS_PER_POST + 1
+    return list(range(first, first + COMMENTS_PER_POST))
+
+
+def liked_posts_of(user_id, n_posts):
+    return [p for p in range(user_id, N_USERS * LIKES_PER_USER + 1, N_USERS) if p <= n_posts]
 
 
 def run_cmd(cmd, **kw):

@@ -58,7 +58,7 @@ def table_rows(results):
 
 
 def targets(results, memory, scale, hash_s, cores):
-    """Issue 5's targets, each with what this run measured and whether it is met."""
+    """The performance targets, each with what this run measured and whether it is met."""
     out = []
 
     def get(w, k, field="rps"):
@@ -77,10 +77,18 @@ def targets(results, memory, scale, hash_s, cores):
         p99 = get(w, "postbase", "p99_us")
         if p99 is not None:
             add(f"{w}: p99 < 5 ms", f"{p99 / 1000:.2f} ms", p99 < 5000)
+    for w in ("list_comments", "tag_newest", "tag_deep"):
+        pb, fl = get(w, "postbase"), get(w, "flask")
+        if pb and fl:
+            add(f"{w}: >= 15x Flask", f"{pb / fl:.1f}x", pb / fl >= 15)
     for w in ("create_post", "patch_post"):
         pb, fl = get(w, "postbase"), get(w, "flask")
         if pb and fl:
             add(f"{w}: >= 20x Flask", f"{pb / fl:.1f}x", pb / fl >= 20)
+    for w in ("like_unlike", "create_comment"):
+        pb, base = get(w, "postbase"), get("create_post", "postbase")
+        if pb and base:
+            add(f"{w}: >= 70% of postbase's create_post", f"{pb / base * 100:.0f}%", pb / base >= 0.7)
     pb = get("login", "postbase")
     if pb:
         goal = 0.8 * cores / hash_s
