@@ -5,6 +5,7 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use postbase::auth::{parse_bearer, Token};
 use postbase::domain::Timestamp;
 use postbase::http::pagination::{decode_cursor, encode_cursor, ListKind};
+use postbase::http::PostJson;
 use postbase::store::Post;
 use serde::Serialize;
 
@@ -20,7 +21,7 @@ fn token_verification(c: &mut Criterion) {
 fn page_serialisation(c: &mut Criterion) {
     #[derive(Serialize)]
     struct Page<'a> {
-        posts: &'a [Post],
+        posts: Vec<PostJson<'a>>,
         next_cursor: Option<String>,
     }
     let now = Timestamp::now();
@@ -30,6 +31,10 @@ fn page_serialisation(c: &mut Criterion) {
             title: format!("Post number {id}: a title of ordinary length"),
             body: "A body of a few sentences, as a typical post would have. ".repeat(4),
             author_id: id % 7 + 1,
+            tags: vec!["rust".into(), "web".into()],
+            like_count: id * 3,
+            comment_count: id,
+            liked: Some(id % 2 == 0),
             created_at: now,
             updated_at: now,
             version: 1,
@@ -38,7 +43,7 @@ fn page_serialisation(c: &mut Criterion) {
     c.bench_function("page: serialise 20 posts", |b| {
         b.iter(|| {
             serde_json::to_vec(&Page {
-                posts: black_box(&posts),
+                posts: black_box(&posts).iter().map(PostJson::from).collect(),
                 next_cursor: Some(encode_cursor(ListKind::Posts, 1)),
             })
         })

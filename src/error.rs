@@ -90,6 +90,22 @@ impl ApiError {
         }
     }
 
+    /// As [`ApiError::required`], the sentence made from the field's name ("Title required").
+    pub fn required_field(field: &str) -> Self {
+        let mut chars = field.chars();
+        let named: String = chars
+            .next()
+            .map(|c| c.to_ascii_uppercase())
+            .into_iter()
+            .chain(chars)
+            .collect();
+        Self::BadRequest {
+            message: format!("{} required", named.replace('_', " ")),
+            code: "field_required",
+            fields: BTreeMap::from([(field.to_owned(), "is required".to_owned())]),
+        }
+    }
+
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::BadRequest {
             message: message.into(),
@@ -146,6 +162,7 @@ impl From<StoreError> for ApiError {
             }
             // The caller's account was deleted while this request ran: its token is gone too.
             StoreError::ReferenceGone => Self::InvalidToken,
+            StoreError::PostGone => Self::NotFound("Post not found"),
             StoreError::Overloaded => Self::Overloaded {
                 message: "Too many writes waiting; try again shortly",
                 retry_after: std::time::Duration::from_secs(1),

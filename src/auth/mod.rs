@@ -1,11 +1,10 @@
-//! Who is calling: password hashing, bearer tokens, and the extractors handlers use.
+//! Who is calling: password hashing, bearer tokens and the login throttle (the extractors that
+//! prove a caller are `http::auth`'s).
 
-mod extract;
 mod password;
 mod throttle;
 mod token;
 
-pub use extract::{AuthUser, MaybeAuthUser};
 pub use password::{
     check_stored_hash, PasswordHasher, MAX_STORED_M_KIB, MAX_STORED_P, MAX_STORED_T,
 };

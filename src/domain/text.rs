@@ -1,7 +1,25 @@
 use std::fmt;
 
+use serde::Deserialize;
+
+/// `TryFrom<String>` through `parse`, so that serde (a request body) parses with the same rules.
+macro_rules! parsed_from_string {
+    ($($t:ty),*) => {$(
+        impl TryFrom<String> for $t {
+            type Error = &'static str;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                Self::parse(&s)
+            }
+        }
+    )*};
+}
+pub(crate) use parsed_from_string;
+
+parsed_from_string!(Username, Password, Email, PostTitle, PostBody);
+
 /// A username: 3-32 characters of `[A-Za-z0-9_-]`. Uniqueness is case-insensitive (in storage).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
 pub struct Username(String);
 
 impl Username {
@@ -28,7 +46,8 @@ impl Username {
 }
 
 /// A password as typed: 8-128 characters. `Debug` is redacted so it cannot reach a log line.
-#[derive(Clone)]
+#[derive(Clone, Deserialize)]
+#[serde(try_from = "String")]
 pub struct Password(String);
 
 impl Password {
@@ -56,7 +75,8 @@ impl fmt::Debug for Password {
 
 /// An email address, checked for shape only (one `@`, a non-empty local part, a dotted domain, no
 /// spaces, at most 254 characters); whether it receives mail is not our business.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
 pub struct Email(String);
 
 impl Email {
@@ -92,7 +112,8 @@ impl Email {
 
 /// A post title: at most 200 characters, not all of them whitespace. Stored exactly as sent.
 /// (The limit counts the title as sent, so the published schema's `maxLength: 200` is exact.)
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
 pub struct PostTitle(String);
 
 impl PostTitle {
@@ -114,7 +135,8 @@ impl PostTitle {
 }
 
 /// A post body: up to 64 KiB of UTF-8. Stored exactly as sent.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(try_from = "String")]
 pub struct PostBody(String);
 
 impl PostBody {

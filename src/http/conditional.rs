@@ -1,13 +1,52 @@
-//! ETags, conditional requests and how `GET` answers may be cached. A resource's ETag is its
-//! version, which every write bumps; a list page's is a hash of its bytes. `If-None-Match` saves a
-//! download, `If-Match` stops an offline client overwriting a newer edit.
+//! ETags, conditional requests and how `GET` answers may be cached. A resource's ETag starts with
+//! its version, which every write of its own fields bumps (a post's goes on with its counts and
+//! the viewer's like, which change what is shown without a write to the post); a list page's is a
+//! hash of its bytes. `If-None-Match` saves a download; `If-Match` stops an offline client
+//! overwriting a newer edit, and compares the version only, so that a like or a comment arriving
+//! meanwhile does not make an edit fail.
+//!
+//! Every conditional write goes through [`change`]: load, authorise, `If-Match`, write.
+
+use std::future::Future;
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::error::ApiError;
+use crate::error::{changed, ApiError};
+use crate::store::{Change, StoreResult};
+
+/// Something with a version: every write of it bumps the version, which its ETag starts with.
+pub trait Versioned {
+    fn version(&self) -> i64;
+
+    /// Its ETag: by default the version alone.
+    fn etag(&self) -> HeaderValue {
+        etag(self.version())
+    }
+}
+
+/// The one path of a conditional write: `load` the resource (404), `authorise` the caller on it
+/// (403), check `If-Match` against its version (412), then `write` with the version the write must
+/// still find, so that a racing writer between the check and the write is caught too (412), and
+/// a resource deleted meanwhile is a 404 (`not_found`).
+pub async fn change<R, T, Fut>(
+    headers: &HeaderMap,
+    loaded: Result<R, ApiError>,
+    authorise: impl FnOnce(&R) -> Result<(), ApiError>,
+    not_found: &'static str,
+    write: impl FnOnce(R, Option<i64>) -> Fut,
+) -> Result<T, ApiError>
+where
+    R: Versioned,
+    Fut: Future<Output = StoreResult<Change<T>>>,
+{
+    let resource = loaded?;
+    authorise(&resource)?;
+    let expected = require_match(headers, resource.version())?;
+    changed(write(resource, expected).await?, not_found)
+}
 
 pub fn etag(version: i64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).expect("a quoted integer is a valid header")
@@ -73,11 +112,9 @@ fn listed_versions(value: &HeaderValue) -> Vec<Option<i64>> {
                 return Some(None);
             }
             let tag = tag.strip_prefix("W/").unwrap_or(tag);
-            tag.strip_prefix('"')?
-                .strip_suffix('"')?
-                .parse::<i64>()
-                .ok()
-                .map(Some)
+            // The version is the tag's first part (see the module docs).
+            let tag = tag.strip_prefix('"')?.strip_suffix('"')?;
+            tag.split('-').next()?.parse::<i64>().ok().map(Some)
         })
         .collect()
 }
@@ -146,5 +183,10 @@ mod tests {
         );
         assert!(require_match(&headers(header::IF_MATCH, "\"2\""), 3).is_err());
         assert!(require_match(&headers(header::IF_MATCH, "garbage"), 3).is_err());
+        assert_eq!(
+            require_match(&headers(header::IF_MATCH, "\"3-10-2-l\""), 3).unwrap(),
+            Some(3)
+        );
+        assert!(require_match(&headers(header::IF_MATCH, "\"2-10-2\""), 3).is_err());
     }
 }

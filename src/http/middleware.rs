@@ -297,7 +297,14 @@ pub async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Re
         );
     }
     if matches!(state.cors, Cors::Only(_)) {
-        h.append(header::VARY, HeaderValue::from_static("Origin"));
+        // One `Vary` line: a client reading only the first (as many do) still sees every name.
+        let vary = match h.get(header::VARY).and_then(|v| v.to_str().ok()) {
+            Some(names) => format!("{names}, Origin"),
+            None => "Origin".to_owned(),
+        };
+        if let Ok(vary) = HeaderValue::from_str(&vary) {
+            h.insert(header::VARY, vary);
+        }
     }
     res
 }

@@ -1,17 +1,23 @@
 //! The HTTP surface: one module per resource, each with its own `router()`, merged here under the
 //! layers every response passes through.
 
+pub mod auth;
+mod body;
+mod comments;
 mod conditional;
 mod docs;
 mod health;
 pub mod idempotency;
 pub mod json;
+mod likes;
 pub mod metrics;
 mod middleware;
 pub mod openapi;
 pub mod pagination;
 mod posts;
 pub mod rate_limit;
+mod schema;
+mod tags;
 mod tokens;
 mod users;
 
@@ -31,6 +37,7 @@ use crate::error::{error_response, ApiError};
 use crate::store::DynStore;
 
 pub use middleware::Cors;
+pub use posts::PostJson;
 
 /// Limits applied per request.
 #[derive(Debug, Clone)]
@@ -96,6 +103,9 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(tokens::router())
         .merge(posts::router())
+        .merge(likes::router())
+        .merge(comments::router())
+        .merge(tags::router())
         .merge(health::router())
         .routes(utoipa_axum::routes!(openapi::document))
         .routes(utoipa_axum::routes!(metrics::metrics))
@@ -115,6 +125,15 @@ pub fn parse_id(raw: &str, not_found: &'static str) -> Result<i64, ApiError> {
         .ok()
         .filter(|id| *id > 0)
         .ok_or(ApiError::NotFound(not_found))
+}
+
+/// A 201's `Location`: where the new resource is.
+pub fn created(mut res: axum::response::Response, location: &str) -> axum::response::Response {
+    if let Ok(value) = axum::http::HeaderValue::from_str(location) {
+        res.headers_mut()
+            .insert(axum::http::header::LOCATION, value);
+    }
+    res
 }
 
 /// The response of a panicking handler: a plain 500, detail only in the log (with the request id,

@@ -5,12 +5,15 @@
 //! secret (a hand-made cursor only chooses where a public list starts) but enough that an edited or
 //! truncated cursor is refused with 400 rather than silently starting somewhere else.
 
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::Response;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
+use crate::domain::Tags;
 use crate::error::ApiError;
-use crate::store::PageQuery;
+use crate::store::{PageQuery, PostFilter};
 
 pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 100;
@@ -20,6 +23,7 @@ pub const MAX_LIMIT: u32 = 100;
 pub enum ListKind {
     Posts,
     Users,
+    Comments,
 }
 
 impl ListKind {
@@ -27,6 +31,7 @@ impl ListKind {
         match self {
             Self::Posts => b'p',
             Self::Users => b'u',
+            Self::Comments => b'c',
         }
     }
 }
@@ -68,14 +73,24 @@ pub fn decode_cursor(kind: ListKind, cursor: &str) -> Option<i64> {
 #[derive(Debug)]
 pub struct ListParams {
     pub page: PageQuery,
-    pub author: Option<i64>,
+    /// The filters (posts only).
+    pub filter: PostFilter,
+}
+
+/// A `?name=` user id.
+fn user_id(name: &str, value: &str) -> Result<i64, ApiError> {
+    value
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ApiError::invalid_field(name, "must be a user id"))
 }
 
 impl ListParams {
     pub fn parse(kind: ListKind, query: Option<&str>) -> Result<Self, ApiError> {
         let mut limit = DEFAULT_LIMIT;
         let mut after = None;
-        let mut author = None;
+        let mut filter = PostFilter::default();
         for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
             match &*key {
                 "limit" => {
@@ -103,22 +118,22 @@ impl ListParams {
                     })?);
                 }
                 "author" if kind == ListKind::Posts => {
-                    author = Some(
-                        value
-                            .parse::<i64>()
-                            .ok()
-                            .filter(|n| *n > 0)
-                            .ok_or_else(|| {
-                                ApiError::invalid_field("author", "must be a user id")
-                            })?,
-                    );
+                    filter.author = Some(user_id("author", &value)?)
+                }
+                "liked_by" if kind == ListKind::Posts => {
+                    filter.liked_by = Some(user_id("liked_by", &value)?);
+                }
+                "tag" if kind == ListKind::Posts => {
+                    let tag =
+                        Tags::parse_one(&value).map_err(|p| ApiError::invalid_field("tag", p))?;
+                    filter.tag = Some(tag);
                 }
                 _ => {}
             }
         }
         Ok(Self {
             page: PageQuery { after, limit },
-            author,
+            filter,
         })
     }
 
@@ -131,9 +146,11 @@ impl ListParams {
     }
 }
 
-/// Splits the probe's rows into the page and, if there is more, the cursor to it and its `Link`.
+/// Splits the probe's rows into the page and, if there is more, the cursor to it and its `Link`
+/// (to `path`, with the same filters).
 pub fn finish_page<T>(
     kind: ListKind,
+    path: &str,
     params: &ListParams,
     mut rows: Vec<T>,
     id_of: impl Fn(&T) -> i64,
@@ -144,19 +161,36 @@ pub fn finish_page<T>(
     rows.truncate(params.page.limit as usize);
     let last = rows.last().map(&id_of).unwrap_or_default();
     let cursor = encode_cursor(kind, last);
-    let path = match kind {
-        ListKind::Posts => "/api/posts",
-        ListKind::Users => "/api/users",
-    };
-    let author = params
-        .author
-        .map(|a| format!("&author={a}"))
-        .unwrap_or_default();
+    let mut filters = String::new();
+    let f = &params.filter;
+    if let Some(a) = f.author {
+        filters.push_str(&format!("&author={a}"));
+    }
+    if let Some(t) = &f.tag {
+        // A tag is `[a-z0-9_-]`: nothing to escape.
+        filters.push_str(&format!("&tag={t}"));
+    }
+    if let Some(l) = f.liked_by {
+        filters.push_str(&format!("&liked_by={l}"));
+    }
     let link = format!(
-        "<{path}?limit={}&cursor={cursor}{author}>; rel=\"next\"",
+        "<{path}?limit={}&cursor={cursor}{filters}>; rel=\"next\"",
         params.page.limit
     );
     (rows, Some(cursor), Some(link))
+}
+
+/// A page as JSON: with its content ETag (304 when `If-None-Match` names it) and its `Link`.
+pub fn page_response(
+    headers: &HeaderMap,
+    page: &impl serde::Serialize,
+    link: Option<String>,
+) -> Result<Response, ApiError> {
+    let mut res = super::conditional::revalidated_json(headers, page)?;
+    if let Some(link) = link.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        res.headers_mut().insert(header::LINK, link);
+    }
+    Ok(res)
 }
 
 #[cfg(test)]

@@ -4,20 +4,20 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::conditional::{etag, not_modified, public_revalidated, require_match, revalidated_json};
-use super::json::JsonObject;
+use super::auth::{AuthUser, MaybeAuthUser};
+use super::body::Body;
+use super::conditional::{change, not_modified, public_revalidated, Versioned};
 use super::openapi::ErrorDoc;
-use super::pagination::{finish_page, ListKind, ListParams};
-use super::{parse_id, AppState};
-use crate::auth::AuthUser;
-use crate::domain::{PostBody, PostTitle, Timestamp};
-use crate::error::{changed, ApiError};
-use crate::store::{Post, PostChanges};
+use super::pagination::{finish_page, page_response, ListKind, ListParams};
+use super::{created, parse_id, AppState};
+use crate::domain::{PostBody, PostTitle, Tags, Timestamp};
+use crate::error::ApiError;
+use crate::store::{NewPost, Post, PostChanges};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -25,78 +25,132 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(show, replace, update, remove))
 }
 
-/// A new post, or the whole of a replaced one. `author_id`, `id` and timestamps are ignored.
-#[derive(ToSchema)]
-#[expect(
-    dead_code,
-    reason = "describes the body for the OpenAPI document; parsed by JsonObject"
-)]
+pub const NOT_FOUND: &str = "Post not found";
+
+/// A new post, or the whole of a replaced one. `author_id`, `id`, counts and timestamps are ignored.
+#[derive(Deserialize, ToSchema)]
 struct PostInput {
-    /// Not blank.
-    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
-    title: String,
-    /// Up to 64 KiB; absent means empty.
-    #[schema(max_length = 65536)]
-    body: Option<String>,
+    #[schema(inline)]
+    title: PostTitle,
+    /// Absent means empty.
+    #[schema(inline)]
+    body: Option<PostBody>,
+    /// Absent means none.
+    #[schema(inline)]
+    tags: Option<Tags>,
 }
 
 /// Changes to a post; absent fields are left as they are.
-#[derive(ToSchema)]
-#[expect(
-    dead_code,
-    reason = "describes the body for the OpenAPI document; parsed by JsonObject"
-)]
+#[derive(Deserialize, ToSchema)]
 struct PostPatch {
-    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
-    title: Option<String>,
-    #[schema(max_length = 65536)]
-    body: Option<String>,
+    #[schema(inline)]
+    title: Option<PostTitle>,
+    #[schema(inline)]
+    body: Option<PostBody>,
+    #[schema(inline)]
+    tags: Option<Tags>,
 }
 
-const NOT_FOUND: &str = "Post not found";
+/// A post as shown.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Post)]
+pub struct PostJson<'a> {
+    id: i64,
+    title: &'a str,
+    body: &'a str,
+    author_id: i64,
+    /// Lower case, in the order given.
+    tags: &'a [String],
+    like_count: i64,
+    comment_count: i64,
+    /// Whether the caller likes the post: present only when the request carries a valid token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = bool, required = false)]
+    liked: Option<bool>,
+    #[schema(value_type = String, format = DateTime)]
+    created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    updated_at: Timestamp,
+}
+
+impl<'a> From<&'a Post> for PostJson<'a> {
+    fn from(p: &'a Post) -> Self {
+        Self {
+            id: p.id,
+            title: &p.title,
+            body: &p.body,
+            author_id: p.author_id,
+            tags: &p.tags,
+            like_count: p.like_count,
+            comment_count: p.comment_count,
+            liked: p.liked,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+impl Versioned for Post {
+    fn version(&self) -> i64 {
+        self.version
+    }
+
+    /// The version, the counts and the viewer's like: everything a viewer sees change.
+    fn etag(&self) -> HeaderValue {
+        let liked = match self.liked {
+            None => "",
+            Some(true) => "-l",
+            Some(false) => "-n",
+        };
+        let tag = format!(
+            "\"{}-{}-{}{liked}\"",
+            self.version, self.like_count, self.comment_count
+        );
+        HeaderValue::from_str(&tag).expect("digits and dashes are a valid header")
+    }
+}
 
 /// A page of posts, newest first.
 #[derive(Serialize, ToSchema)]
 struct PostPage<'a> {
-    posts: &'a [Post],
+    posts: Vec<PostJson<'a>>,
     next_cursor: Option<String>,
 }
 
-fn title(raw: &str) -> Result<String, ApiError> {
-    PostTitle::parse(raw)
-        .map(PostTitle::into_inner)
-        .map_err(|p| ApiError::invalid_field("title", p))
-}
-
-fn body_text(raw: &str) -> Result<String, ApiError> {
-    PostBody::parse(raw)
-        .map(PostBody::into_inner)
-        .map_err(|p| ApiError::invalid_field("body", p))
+/// Marks a response whose body depends on the caller's token (`liked`), so that no cache serves
+/// one caller's copy to another.
+pub fn varies_by_token(mut res: Response) -> Response {
+    res.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Authorization"));
+    res
 }
 
 /// A post as JSON with its ETag.
-fn post_response(status: StatusCode, post: &Post) -> Response {
-    let mut res = (status, Json(post)).into_response();
-    res.headers_mut().insert(header::ETAG, etag(post.version));
-    res
+pub fn post_response(status: StatusCode, post: &Post) -> Response {
+    let mut res = (status, Json(PostJson::from(post))).into_response();
+    res.headers_mut().insert(header::ETAG, post.etag());
+    varies_by_token(res)
 }
 
 /// List posts, newest first.
 ///
 /// Public. A page holds `limit` posts; while there are more, `next_cursor` (sent back as `cursor`)
-/// and the `Link` header lead to the next. Each page has an `ETag`: a client refreshing a page it
-/// holds sends it in `If-None-Match` and gets 304 while the page is unchanged.
+/// and the `Link` header lead to the next. The filters combine. Each page has an `ETag`: a client
+/// refreshing a page it holds sends it in `If-None-Match` and gets 304 while the page is unchanged.
 #[utoipa::path(get, path = "/api/posts", operation_id = "listPosts", tag = "posts",
     params(
         ("limit" = Option<u32>, Query, description = "Page size", minimum = 1, maximum = 100),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page (empty: the first page)", pattern = "^([A-Za-z0-9_-]{23})?$"),
         ("author" = Option<i64>, Query, description = "Only this user's posts", minimum = 1),
+        ("tag" = Option<String>, Query, description = "Only posts with this tag (any case)", pattern = "^[A-Za-z0-9_-]{1,32}$"),
+        ("liked_by" = Option<i64>, Query, description = "Only posts this user likes", minimum = 1),
         ("If-None-Match" = Option<String>, Header, description = "The `ETag` of a copy of this page"),
     ),
     responses(
         (status = 200, description = "A page of posts", body = PostPage,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page"),
                 ("ETag" = String, description = "The page's version (a hash of its content)"),
+                ("Vary" = String, description = "`Authorization`: `liked` depends on the token"),
                 ("Cache-Control" = String, description = "`no-cache`: revalidate before reuse"))),
         (status = 304, description = "The page is unchanged since the given ETag",
             headers(("ETag" = String, description = "The page's version"),
@@ -105,36 +159,34 @@ fn post_response(status: StatusCode, post: &Post) -> Response {
 async fn list(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
+    viewer: MaybeAuthUser,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let params = ListParams::parse(ListKind::Posts, q.as_deref())?;
     let rows = state
         .store
-        .list_posts(params.author, params.probe())
+        .list_posts(params.filter.clone(), viewer.id(), params.probe())
         .await?;
-    let (posts, next_cursor, link) = finish_page(ListKind::Posts, &params, rows, |p| p.id);
+    let (posts, next_cursor, link) =
+        finish_page(ListKind::Posts, "/api/posts", &params, rows, |p| p.id);
     let page = PostPage {
-        posts: &posts,
+        posts: posts.iter().map(PostJson::from).collect(),
         next_cursor,
     };
-    let mut res = revalidated_json(&headers, &page)?;
-    if let Some(link) = link.and_then(|l| HeaderValue::from_str(&l).ok()) {
-        res.headers_mut().insert(header::LINK, link);
-    }
-    Ok(res)
+    Ok(varies_by_token(page_response(&headers, &page, link)?))
 }
 
 /// Write a post as the token's user.
 ///
-/// `title` is required, `body` may be left out (empty). The answer is the post with its `ETag`
+/// `title` is required; `body` and `tags` may be left out. The answer is the post with its `ETag`
 /// and `Location`. Send an `Idempotency-Key` to make a retry after a lost answer safe.
 #[utoipa::path(post, path = "/api/posts", operation_id = "createPost", tag = "posts",
     security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) instead of doing it twice. 1-255 visible ASCII characters, chosen by the client.", min_length = 1, max_length = 255, pattern = "^[!-~]+$")),
     request_body(content = PostInput, content_type = "application/json",
-        example = json!({"title": "Hello, postbase", "body": "My first post."})),
+        example = json!({"title": "Hello, postbase", "body": "My first post.", "tags": ["intro"]})),
     responses(
-        (status = 201, description = "The new post", body = Post,
+        (status = 201, description = "The new post", body = PostJson,
             headers(("Location" = String, description = "`/api/posts/{id}`"), ("ETag" = String, description = "The post's version"))),
         (status = 409, description = "A request with this `Idempotency-Key` is still in progress", body = ErrorDoc),
         (status = 422, description = "This `Idempotency-Key` was used with a different request", body = ErrorDoc),
@@ -142,47 +194,50 @@ async fn list(
 async fn create(
     State(state): State<AppState>,
     caller: AuthUser,
-    body: JsonObject,
+    Body(input): Body<PostInput>,
 ) -> Result<Response, ApiError> {
-    let title = match body.opt_string("title")? {
-        None => return Err(ApiError::required("title", "Title required")),
-        Some(t) => title(t)?,
+    let new = NewPost {
+        author_id: caller.user.id,
+        title: input.title.into_inner(),
+        body: input.body.unwrap_or_default().into_inner(),
+        tags: input.tags.unwrap_or_default().into_inner(),
     };
-    let text = body_text(body.opt_string("body")?.unwrap_or(""))?;
-    let post = state
-        .store
-        .create_post(caller.user.id, title, text, Timestamp::now())
-        .await?;
-    let mut res = post_response(StatusCode::CREATED, &post);
-    res.headers_mut().insert(
-        header::LOCATION,
-        HeaderValue::from_str(&format!("/api/posts/{}", post.id))
-            .expect("an id path is a valid header"),
-    );
-    Ok(res)
+    let post = state.store.create_post(new, Timestamp::now()).await?;
+    // As anyone reading it sees it (no `liked`), so that its ETag is theirs.
+    let post = Post {
+        liked: None,
+        ..post
+    };
+    Ok(created(
+        post_response(StatusCode::CREATED, &post),
+        &format!("/api/posts/{}", post.id),
+    ))
 }
 
-async fn load(state: &AppState, raw_id: &str) -> Result<Post, ApiError> {
+/// The post, as `viewer` sees it, or 404.
+pub async fn load(state: &AppState, raw_id: &str, viewer: Option<i64>) -> Result<Post, ApiError> {
     let id = parse_id(raw_id, NOT_FOUND)?;
     state
         .store
-        .post(id)
+        .post(id, viewer)
         .await?
         .ok_or(ApiError::NotFound(NOT_FOUND))
 }
 
 /// One post.
 ///
-/// Public. The `ETag` is the post's version: send it in `If-None-Match` to get 304 while the post
-/// is unchanged, or in `If-Match` of a write so that it applies only to the version you read.
+/// Public. The `ETag` changes with the post, its counts and (with a token) the caller's like:
+/// send it in `If-None-Match` to get 304 while nothing you see has changed, or in `If-Match` of a
+/// write so that it applies only to the version you read.
 #[utoipa::path(get, path = "/api/posts/{id}", operation_id = "getPost", tag = "posts",
     params(
         ("id" = i64, Path, description = "Post id", minimum = 1),
         ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier response"),
     ),
     responses(
-        (status = 200, description = "The post", body = Post,
+        (status = 200, description = "The post", body = PostJson,
             headers(("ETag" = String, description = "The post's version"),
+                ("Vary" = String, description = "`Authorization`: `liked` depends on the token"),
                 ("Cache-Control" = String, description = "`no-cache`: revalidate before reuse"))),
         (status = 304, description = "Unchanged since the given ETag",
             headers(("ETag" = String, description = "The post's version"),
@@ -191,13 +246,14 @@ async fn load(state: &AppState, raw_id: &str) -> Result<Post, ApiError> {
 async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    viewer: MaybeAuthUser,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let post = load(&state, &id).await?;
-    let mut res = if not_modified(&headers, &etag(post.version)) {
+    let post = load(&state, &id, viewer.id()).await?;
+    let mut res = if not_modified(&headers, &post.etag()) {
         let mut res = StatusCode::NOT_MODIFIED.into_response();
-        res.headers_mut().insert(header::ETAG, etag(post.version));
-        res
+        res.headers_mut().insert(header::ETAG, post.etag());
+        varies_by_token(res)
     } else {
         post_response(StatusCode::OK, &post)
     };
@@ -206,40 +262,46 @@ async fn show(
     Ok(res)
 }
 
-/// Loads the post and checks the caller may change it.
-async fn load_for_change(
+fn may_change(caller: &AuthUser) -> impl FnOnce(&Post) -> Result<(), ApiError> + '_ {
+    |post| {
+        if caller.may_act_for(post.author_id) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("Only the author may change this post"))
+        }
+    }
+}
+
+/// Applies valid changes through the one conditional-write path.
+async fn apply(
     state: &AppState,
     raw_id: &str,
     caller: &AuthUser,
-) -> Result<Post, ApiError> {
-    let post = load(state, raw_id).await?;
-    if !caller.may_act_for(post.author_id) {
-        return Err(ApiError::Forbidden("Only the author may change this post"));
-    }
-    Ok(post)
-}
-
-/// Applies valid changes if the client's copy is current. `If-Match` is checked after the body:
-/// a request that is wrong in itself gets 400 whatever version it names.
-async fn apply(
-    state: &AppState,
-    post: &Post,
-    changes: PostChanges,
     headers: &HeaderMap,
+    changes: PostChanges,
 ) -> Result<Response, ApiError> {
-    let expected = require_match(headers, post.version)?;
-    let change = state
-        .store
-        .update_post(post.id, changes, expected, Timestamp::now())
-        .await?;
-    let updated = changed(change, NOT_FOUND)?;
+    // Answered as anyone reading it sees it (no `liked`), so that its ETag is theirs.
+    let loaded = load(state, raw_id, None).await;
+    let updated = change(
+        headers,
+        loaded,
+        may_change(caller),
+        NOT_FOUND,
+        |post, expected| {
+            state
+                .store
+                .update_post(post.id, changes, expected, None, Timestamp::now())
+        },
+    )
+    .await?;
     Ok(post_response(StatusCode::OK, &updated))
 }
 
-/// Replace a post's title and body (author or admin).
+/// Replace a post's title, body and tags (author or admin).
 ///
-/// A `body` left out becomes empty. With `If-Match`, the post is replaced only if it is still at
-/// that version (412 otherwise), so an edit made offline cannot overwrite a newer one.
+/// A `body` left out becomes empty, and `tags` left out none. With `If-Match`, the post is
+/// replaced only if it is still at that version (412 otherwise), so an edit made offline cannot
+/// overwrite a newer one.
 #[utoipa::path(put, path = "/api/posts/{id}", operation_id = "replacePost", tag = "posts",
     security(("bearer" = [])),
     params(
@@ -249,7 +311,7 @@ async fn apply(
     request_body(content = PostInput, content_type = "application/json",
         example = json!({"title": "Hello again", "body": "Rewritten from the start."})),
     responses(
-        (status = 200, description = "The replaced post", body = Post,
+        (status = 200, description = "The replaced post", body = PostJson,
             headers(("ETag" = String, description = "The post's new version"))),
         (status = 403, description = "Not the author and not an admin", body = ErrorDoc),
     ))]
@@ -258,17 +320,14 @@ async fn replace(
     Path(id): Path<String>,
     caller: AuthUser,
     headers: HeaderMap,
-    body: JsonObject,
+    Body(input): Body<PostInput>,
 ) -> Result<Response, ApiError> {
-    let post = load_for_change(&state, &id, &caller).await?;
     let changes = PostChanges {
-        title: Some(match body.opt_string("title")? {
-            None => return Err(ApiError::required("title", "Title required")),
-            Some(t) => title(t)?,
-        }),
-        body: Some(body_text(body.opt_string("body")?.unwrap_or(""))?),
+        title: Some(input.title.into_inner()),
+        body: Some(input.body.unwrap_or_default().into_inner()),
+        tags: Some(input.tags.unwrap_or_default().into_inner()),
     };
-    apply(&state, &post, changes, &headers).await
+    apply(&state, &id, &caller, &headers, changes).await
 }
 
 /// Change some of a post's fields (author or admin).
@@ -283,7 +342,7 @@ async fn replace(
     request_body(content = PostPatch, content_type = "application/json",
         example = json!({"title": "Hello, edited"})),
     responses(
-        (status = 200, description = "The changed post", body = Post,
+        (status = 200, description = "The changed post", body = PostJson,
             headers(("ETag" = String, description = "The post's new version"))),
         (status = 403, description = "Not the author and not an admin", body = ErrorDoc),
     ))]
@@ -292,17 +351,17 @@ async fn update(
     Path(id): Path<String>,
     caller: AuthUser,
     headers: HeaderMap,
-    body: JsonObject,
+    Body(patch): Body<PostPatch>,
 ) -> Result<Response, ApiError> {
-    let post = load_for_change(&state, &id, &caller).await?;
     let changes = PostChanges {
-        title: body.opt_string("title")?.map(title).transpose()?,
-        body: body.opt_string("body")?.map(body_text).transpose()?,
+        title: patch.title.map(PostTitle::into_inner),
+        body: patch.body.map(PostBody::into_inner),
+        tags: patch.tags.map(Tags::into_inner),
     };
-    apply(&state, &post, changes, &headers).await
+    apply(&state, &id, &caller, &headers, changes).await
 }
 
-/// Delete a post (author or admin).
+/// Delete a post (author or admin), with its comments and likes.
 ///
 /// With `If-Match`, only if the post is still at that version (412 otherwise).
 #[utoipa::path(delete, path = "/api/posts/{id}", operation_id = "deletePost", tag = "posts",
@@ -321,8 +380,14 @@ async fn remove(
     caller: AuthUser,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    let post = load_for_change(&state, &id, &caller).await?;
-    let expected = require_match(&headers, post.version)?;
-    changed(state.store.delete_post(post.id, expected).await?, NOT_FOUND)?;
+    let loaded = load(&state, &id, None).await;
+    change(
+        &headers,
+        loaded,
+        may_change(&caller),
+        NOT_FOUND,
+        |post, expected| state.store.delete_post(post.id, expected),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -9,13 +9,14 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::auth::AuthUser;
 use super::json::JsonObject;
 use super::metrics::Metrics;
 use super::openapi::ErrorDoc;
 use super::rate_limit::ClientIp;
 use super::users::{no_store, private, PrivateUser};
 use super::AppState;
-use crate::auth::{AuthUser, Token};
+use crate::auth::Token;
 use crate::domain::{Password, Timestamp, Username};
 use crate::error::ApiError;
 

@@ -9,14 +9,14 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::auth::{AuthUser, MaybeAuthUser};
+use super::conditional::require_match;
 use super::conditional::{etag, never_stored, not_modified, public_revalidated};
-use super::conditional::{require_match, revalidated_json};
 use super::json::{JsonObject, StrField};
 use super::openapi::{EmailOrNone, ErrorDoc};
-use super::pagination::{finish_page, ListKind, ListParams};
+use super::pagination::{finish_page, page_response, ListKind, ListParams};
 use super::rate_limit::ClientIp;
 use super::{parse_id, AppState};
-use crate::auth::{AuthUser, MaybeAuthUser};
 use crate::domain::{Email, Password, Timestamp, Username};
 use crate::error::{changed, ApiError};
 use crate::store::{NewUser, User, UserChanges};
@@ -199,13 +199,10 @@ async fn list(
 ) -> Result<Response, ApiError> {
     let params = ListParams::parse(ListKind::Users, q.as_deref())?;
     let rows = state.store.list_users(params.probe()).await?;
-    let (users, next_cursor, link) = finish_page(ListKind::Users, &params, rows, |u| u.id);
+    let (users, next_cursor, link) =
+        finish_page(ListKind::Users, "/api/users", &params, rows, |u| u.id);
     let users: Vec<_> = users.iter().map(public).collect();
-    let mut res = revalidated_json(&headers, &UserPage { users, next_cursor })?;
-    if let Some(link) = link.and_then(|l| HeaderValue::from_str(&l).ok()) {
-        res.headers_mut().insert(header::LINK, link);
-    }
-    Ok(res)
+    page_response(&headers, &UserPage { users, next_cursor }, link)
 }
 
 async fn load(state: &AppState, raw_id: &str) -> Result<User, ApiError> {

@@ -3,7 +3,25 @@
 //! answer saved after, so that a retry of the same request gets the same answer without doing it
 //! again, a retry while it runs is told so, and the same key with another request is refused.
 
+use async_trait::async_trait;
+
+use super::StoreResult;
 use crate::domain::Timestamp;
+
+#[async_trait]
+pub trait IdempotencyStore {
+    /// Claims an idempotency key for a request, purging a few expired ones.
+    async fn claim_idempotency_key(&self, claim: IdempotencyClaim) -> StoreResult<Claimed>;
+    /// Saves the answer of the request that claimed the key.
+    async fn save_idempotent_response(
+        &self,
+        scope: String,
+        key: String,
+        response: SavedResponse,
+    ) -> StoreResult<()>;
+    /// Gives a claimed key up (its request failed or never ran), so that a retry runs again.
+    async fn release_idempotency_key(&self, scope: String, key: String) -> StoreResult<()>;
+}
 
 /// A request asking to run under a key.
 #[derive(Debug, Clone)]

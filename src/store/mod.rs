@@ -1,83 +1,38 @@
-//! The storage boundary. Handlers see only the [`Store`] trait and the row types here; every line of
-//! SQL lives in one implementation per database, so a second database is a second implementation.
+//! The storage boundary. Handlers see only the store traits and the row types here, one module per
+//! resource; every line of SQL lives in one file per resource per database (`sqlite/posts.rs`,
+//! `postgres/posts.rs`), so a resource is one file per layer and a database is one implementation.
 
+pub mod comments;
+pub mod events;
 pub mod gate;
 pub mod idempotency;
+pub mod likes;
 pub mod postgres;
+pub mod posts;
 pub mod sqlite;
+pub mod tags;
+pub mod tokens;
 pub mod transfer;
+pub mod users;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
-use serde::Serialize;
 use tokio::sync::mpsc;
 
-use crate::domain::Timestamp;
-pub use transfer::{IdsRecord, ImportStep, PostRecord, Record, TokenRecord, UserRecord};
-
-/// A user as stored, without the password hash (see [`Credentials`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
-    pub id: i64,
-    pub username: String,
-    pub email: Option<String>,
-    pub admin: bool,
-    /// Bumped on every change; the user's ETag.
-    pub version: i64,
-    pub created_at: Timestamp,
-}
-
-/// What login needs: the user and the argon2 hash to check the password against.
-#[derive(Debug, Clone)]
-pub struct Credentials {
-    pub user: User,
-    pub password_hash: String,
-}
-
-/// A post, as stored and as shown.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct Post {
-    pub id: i64,
-    pub title: String,
-    pub body: String,
-    pub author_id: i64,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: Timestamp,
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: Timestamp,
-    /// Bumped on every change; the post's ETag. Not part of the JSON body.
-    #[serde(skip)]
-    pub version: i64,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewUser {
-    pub username: String,
-    pub email: Option<String>,
-    pub password_hash: String,
-    pub admin: bool,
-}
-
-/// Changes to a user; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default)]
-pub struct UserChanges {
-    /// `Some(None)` clears the email.
-    pub email: Option<Option<String>>,
-    pub password_hash: Option<String>,
-    /// When the password changes, the user's other tokens are revoked; this one (the caller's) is kept.
-    pub keep_token: Option<[u8; 32]>,
-    /// Only from the shell (`postbase user set-admin`); the API never sets it.
-    pub admin: Option<bool>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct PostChanges {
-    pub title: Option<String>,
-    pub body: Option<String>,
-}
+pub use comments::{Comment, CommentStore};
+pub use events::{ChangeEvent, Publisher};
+pub use idempotency::IdempotencyStore;
+pub use likes::LikeStore;
+pub use posts::{NewPost, Post, PostChanges, PostFilter, PostStore};
+pub use tags::{TagCount, TagStore};
+pub use tokens::TokenStore;
+pub use transfer::{
+    CommentRecord, IdsRecord, ImportStep, LikeRecord, PostRecord, Record, TokenRecord, UserRecord,
+};
+pub use users::{Credentials, NewUser, User, UserChanges, UserStore};
 
 /// A page request: rows strictly after `after` in the list's order, at most `limit` of them.
 #[derive(Debug, Clone, Copy)]
@@ -95,6 +50,15 @@ pub enum Change<T> {
     VersionMismatch,
 }
 
+impl<T> Change<T> {
+    pub fn done(&self) -> Option<&T> {
+        match self {
+            Self::Done(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("username already taken")]
@@ -108,11 +72,30 @@ pub enum StoreError {
     /// A row the write refers to (the caller's own account) was deleted meanwhile.
     #[error("a referenced row is gone")]
     ReferenceGone,
+    /// The post a comment or like refers to was deleted meanwhile.
+    #[error("the post is gone")]
+    PostGone,
     /// The write queue is full: refused at once rather than queued without bound.
     #[error("too many writes queued")]
     Overloaded,
     #[error("database error: {0}")]
     Other(String),
+}
+
+impl StoreError {
+    /// A constraint violation as its error, by the constraint's name (PostgreSQL's constraint or
+    /// index name; SQLite names the columns, `table.column`). Both backends map through here, so
+    /// they agree on what each violation means.
+    pub fn violated(constraint: &str, detail: String) -> Self {
+        match constraint {
+            "users_username_lower" | "users.username" => Self::UsernameTaken,
+            "comments_post_id_fkey" | "likes_post_id_fkey" | "post_tags_post_id_fkey" => {
+                Self::PostGone
+            }
+            c if c.ends_with("_fkey") || c == "FOREIGN KEY" => Self::ReferenceGone,
+            _ => Self::Other(detail),
+        }
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -125,100 +108,64 @@ pub struct PoolStats {
     pub waiting: u64,
 }
 
+/// Moving a whole instance (`postbase export` / `postbase import`): keyset pages of raw rows,
+/// including the password and token hashes the API never shows.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    /// Is the database reachable and migrated?
-    async fn ready(&self) -> StoreResult<()>;
-
-    /// Connections open, busy and waited for.
-    fn pool_stats(&self) -> PoolStats;
-
-    async fn create_user(&self, new: NewUser, now: Timestamp) -> StoreResult<User>;
-    async fn user(&self, id: i64) -> StoreResult<Option<User>>;
-    async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>>;
-    async fn list_users(&self, page: PageQuery) -> StoreResult<Vec<User>>;
-    async fn update_user(
-        &self,
-        id: i64,
-        changes: UserChanges,
-        expected_version: Option<i64>,
-    ) -> StoreResult<Change<User>>;
-    /// Deletes the user with their tokens and posts.
-    async fn delete_user(&self, id: i64, expected_version: Option<i64>) -> StoreResult<Change<()>>;
-
-    async fn create_token(
-        &self,
-        user_id: i64,
-        hash: [u8; 32],
-        now: Timestamp,
-        expires_at: Timestamp,
-    ) -> StoreResult<()>;
-    /// The user owning an unexpired token with this hash.
-    async fn token_user(&self, hash: [u8; 32], now: Timestamp) -> StoreResult<Option<User>>;
-    async fn revoke_token(&self, hash: [u8; 32]) -> StoreResult<bool>;
-    /// Revokes every token of a user; returns how many there were.
-    async fn revoke_user_tokens(&self, user_id: i64) -> StoreResult<u64>;
-
-    /// Called once at a clean shutdown, after the last request: leaves the database tidy
-    /// (on SQLite, the WAL checkpointed into the main file, so that the file alone is a copy).
-    async fn close(&self) -> StoreResult<()> {
-        Ok(())
-    }
-
-    async fn create_post(
-        &self,
-        author_id: i64,
-        title: String,
-        body: String,
-        now: Timestamp,
-    ) -> StoreResult<Post>;
-    async fn post(&self, id: i64) -> StoreResult<Option<Post>>;
-    /// Newest first; `page.after` is the id the previous page ended on.
-    async fn list_posts(&self, author: Option<i64>, page: PageQuery) -> StoreResult<Vec<Post>>;
-    async fn update_post(
-        &self,
-        id: i64,
-        changes: PostChanges,
-        expected_version: Option<i64>,
-        now: Timestamp,
-    ) -> StoreResult<Change<Post>>;
-    async fn delete_post(&self, id: i64, expected_version: Option<i64>) -> StoreResult<Change<()>>;
-
-    /// Claims an idempotency key for a request (see [`idempotency`]), purging a few expired ones.
-    async fn claim_idempotency_key(
-        &self,
-        claim: idempotency::IdempotencyClaim,
-    ) -> StoreResult<idempotency::Claimed>;
-    /// Saves the answer of the request that claimed the key.
-    async fn save_idempotent_response(
-        &self,
-        scope: String,
-        key: String,
-        response: idempotency::SavedResponse,
-    ) -> StoreResult<()>;
-    /// Gives a claimed key up (its request failed or never ran), so that a retry runs again.
-    async fn release_idempotency_key(&self, scope: String, key: String) -> StoreResult<()>;
-
-    // Moving a whole instance (`postbase export` / `postbase import`): keyset pages of raw rows,
-    // including the password and token hashes the API never shows.
-
+pub trait TransferStore {
     /// Users with `id > after`, by id.
     async fn export_users(&self, after: i64, limit: u32) -> StoreResult<Vec<UserRecord>>;
     /// Tokens whose hash sorts after `after` (bytewise; empty for the first page), by hash.
     async fn export_tokens(&self, after: Vec<u8>, limit: u32) -> StoreResult<Vec<TokenRecord>>;
     /// Posts with `id > after`, by id.
     async fn export_posts(&self, after: i64, limit: u32) -> StoreResult<Vec<PostRecord>>;
-    /// The largest user and post ids ever handed out, deleted rows included.
+    /// Comments with `id > after`, by id.
+    async fn export_comments(&self, after: i64, limit: u32) -> StoreResult<Vec<CommentRecord>>;
+    /// Likes after `(user_id, post_id)` = `after`, in that order.
+    async fn export_likes(&self, after: (i64, i64), limit: u32) -> StoreResult<Vec<LikeRecord>>;
+    /// The largest ids ever handed out, deleted rows included.
     async fn export_ids(&self) -> StoreResult<IdsRecord>;
-    /// Does the database hold no users, tokens or posts?
+    /// Does the database hold no users, tokens, posts, comments or likes?
     async fn is_empty(&self) -> StoreResult<bool>;
     /// Loads a dump in one transaction, all or nothing: checks that the database is still empty,
     /// inserts each batch of rows as it arrives (ids included, parents before children), and on
     /// [`ImportStep::Commit`] moves the id generators past the largest imported ids and past the
     /// ids the source handed out, so that no id is handed out twice (not even one of a row
     /// deleted before the export), then commits. When the steps end without a commit (the reader
-    /// found a bad record or a cut dump), rolls everything back and answers `false`.
+    /// found a bad record or a cut dump), rolls everything back and answers `false`. Counts (likes,
+    /// comments, tag uses) are not in the dump: the database's own triggers make them as rows load.
     async fn import(&self, steps: mpsc::Receiver<ImportStep>) -> StoreResult<bool>;
+}
+
+/// A whole database: one trait per resource, each implemented by each backend in one file of its
+/// own (`sqlite/posts.rs`, `postgres/posts.rs`, ...), plus what concerns the database as a whole.
+#[async_trait]
+pub trait Store:
+    UserStore
+    + TokenStore
+    + PostStore
+    + CommentStore
+    + LikeStore
+    + TagStore
+    + IdempotencyStore
+    + TransferStore
+    + Send
+    + Sync
+    + 'static
+{
+    /// Is the database reachable and migrated?
+    async fn ready(&self) -> StoreResult<()>;
+
+    /// Connections open, busy and waited for.
+    fn pool_stats(&self) -> PoolStats;
+
+    /// Where committed changes are published (see [`events`]).
+    fn events(&self) -> &Publisher;
+
+    /// Called once at a clean shutdown, after the last request: leaves the database tidy
+    /// (on SQLite, the WAL checkpointed into the main file, so that the file alone is a copy).
+    async fn close(&self) -> StoreResult<()> {
+        Ok(())
+    }
 }
 
 pub type DynStore = Arc<dyn Store>;

@@ -41,6 +41,8 @@
 
 mod check;
 mod read;
+mod records;
+pub mod sql;
 
 use std::fmt;
 use std::io::{BufRead, Write};
@@ -52,6 +54,8 @@ use tokio::sync::mpsc;
 
 use super::DynStore;
 pub use check::MAX_ID;
+use records::hex;
+pub use records::{CommentRecord, IdsRecord, LikeRecord, PostRecord, TokenRecord, UserRecord};
 
 /// Rows per page when reading and per batch handed to the store when writing.
 const BATCH: u32 = 500;
@@ -62,75 +66,14 @@ const FORMAT: &str = "postbase-export";
 /// again inside the import's transaction.
 pub const NOT_EMPTY: &str =
     "the target database already holds users, tokens or posts; import only into an empty one";
-/// 2: the trailer. 1 (no trailer) is still read.
-const VERSION: u32 = 2;
+/// 3: comments, likes and tags. 2 (the trailer, no comments, likes or tags) and 1 (no trailer)
+/// are still read.
+const VERSION: u32 = 3;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {
     format: String,
     version: u32,
-}
-
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UserRecord {
-    pub id: i64,
-    pub username: String,
-    pub email: Option<String>,
-    pub password_hash: String,
-    pub admin: bool,
-    pub version: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-/// Hashes stay out of `Debug`, so a record can never leak one into a log line.
-impl fmt::Debug for UserRecord {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserRecord")
-            .field("id", &self.id)
-            .field("username", &self.username)
-            .finish_non_exhaustive()
-    }
-}
-
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TokenRecord {
-    /// SHA-256 of the token, as lowercase hex.
-    #[serde(with = "hex32")]
-    pub hash: [u8; 32],
-    pub user_id: i64,
-    pub created_at: i64,
-    pub expires_at: i64,
-}
-
-impl fmt::Debug for TokenRecord {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenRecord")
-            .field("user_id", &self.user_id)
-            .finish_non_exhaustive()
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PostRecord {
-    pub id: i64,
-    pub author_id: i64,
-    pub title: String,
-    pub body: String,
-    pub version: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-/// The largest ids ever handed out, deleted rows included (0: none yet).
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IdsRecord {
-    pub users: i64,
-    pub posts: i64,
 }
 
 /// The last line of a version 2 dump: what came before it, so that a cut dump is refused.
@@ -140,6 +83,10 @@ struct Trailer {
     users: u64,
     tokens: u64,
     posts: u64,
+    #[serde(default)]
+    comments: u64,
+    #[serde(default)]
+    likes: u64,
     /// SHA-256 of every byte before this line, as lowercase hex.
     sha256: String,
 }
@@ -151,6 +98,8 @@ enum Line {
     User(UserRecord),
     Token(TokenRecord),
     Post(PostRecord),
+    Comment(CommentRecord),
+    Like(LikeRecord),
     Ids(IdsRecord),
     End(Trailer),
 }
@@ -161,6 +110,8 @@ pub enum Record {
     User(UserRecord),
     Token(TokenRecord),
     Post(PostRecord),
+    Comment(CommentRecord),
+    Like(LikeRecord),
 }
 
 /// What the reader of a dump hands the store, in order (see [`super::Store::import`]).
@@ -172,45 +123,22 @@ pub enum ImportStep {
     Commit(IdsRecord),
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-mod hex32 {
-    use serde::{de::Error, Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&super::hex(bytes))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
-        let hex = String::deserialize(d)?;
-        let mut out = [0u8; 32];
-        if hex.len() != 64 || !hex.is_ascii() {
-            return Err(D::Error::custom("a token hash is 64 hex digits"));
-        }
-        for (i, byte) in out.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
-                .map_err(|_| D::Error::custom("a token hash is 64 hex digits"))?;
-        }
-        Ok(out)
-    }
-}
-
 /// What was moved.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Counts {
     pub users: u64,
     pub tokens: u64,
     pub posts: u64,
+    pub comments: u64,
+    pub likes: u64,
 }
 
 impl fmt::Display for Counts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} users, {} tokens, {} posts",
-            self.users, self.tokens, self.posts
+            "{} users, {} tokens, {} posts, {} comments, {} likes",
+            self.users, self.tokens, self.posts, self.comments, self.likes
         )
     }
 }
@@ -265,38 +193,63 @@ pub async fn export(
         version: VERSION,
     };
     write_line(&mut hashed, &header)?;
+    let mut rows = |lines: Vec<Line>, count: &mut u64| -> anyhow::Result<()> {
+        for line in &lines {
+            write_line(&mut hashed, line)?;
+        }
+        *count += lines.len() as u64;
+        progress.inc(lines.len() as u64);
+        Ok(())
+    };
     let mut after = 0;
     loop {
         let page = store.export_users(after, BATCH).await?;
         let Some(last) = page.last() else { break };
         after = last.id;
-        for row in page {
-            write_line(&mut hashed, &Line::User(row))?;
-            counts.users += 1;
-            progress.inc(1);
-        }
+        rows(
+            page.into_iter().map(Line::User).collect(),
+            &mut counts.users,
+        )?;
     }
     let mut after = Vec::new();
     loop {
         let page = store.export_tokens(after, BATCH).await?;
         let Some(last) = page.last() else { break };
         after = last.hash.to_vec();
-        for row in page {
-            write_line(&mut hashed, &Line::Token(row))?;
-            counts.tokens += 1;
-            progress.inc(1);
-        }
+        rows(
+            page.into_iter().map(Line::Token).collect(),
+            &mut counts.tokens,
+        )?;
     }
     let mut after = 0;
     loop {
         let page = store.export_posts(after, BATCH).await?;
         let Some(last) = page.last() else { break };
         after = last.id;
-        for row in page {
-            write_line(&mut hashed, &Line::Post(row))?;
-            counts.posts += 1;
-            progress.inc(1);
-        }
+        rows(
+            page.into_iter().map(Line::Post).collect(),
+            &mut counts.posts,
+        )?;
+    }
+    let mut after = 0;
+    loop {
+        let page = store.export_comments(after, BATCH).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        rows(
+            page.into_iter().map(Line::Comment).collect(),
+            &mut counts.comments,
+        )?;
+    }
+    let mut after = (0, 0);
+    loop {
+        let page = store.export_likes(after, BATCH).await?;
+        let Some(last) = page.last() else { break };
+        after = (last.user_id, last.post_id);
+        rows(
+            page.into_iter().map(Line::Like).collect(),
+            &mut counts.likes,
+        )?;
     }
     write_line(&mut hashed, &Line::Ids(store.export_ids().await?))?;
     let sha256 = hex(&hashed.sha.finalize());
@@ -304,6 +257,8 @@ pub async fn export(
         users: counts.users,
         tokens: counts.tokens,
         posts: counts.posts,
+        comments: counts.comments,
+        likes: counts.likes,
         sha256,
     };
     write_line(out, &Line::End(trailer))?;
@@ -362,7 +317,7 @@ mod tests {
     fn a_field_the_format_does_not_have_is_refused_not_ignored() {
         let ids = r#"{"kind":"ids","users":1,"posts":2}"#;
         assert!(serde_json::from_str::<Line>(ids).is_ok());
-        let extra = r#"{"kind":"ids","users":1,"posts":2,"admins":3}"#;
+        let extra = r#"{"kind":"ids","users":1,"posts":2,"comments":0,"admins":3}"#;
         let err = serde_json::from_str::<Line>(extra).unwrap_err();
         assert!(err.to_string().contains("unknown field"), "{err}");
     }

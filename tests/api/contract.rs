@@ -59,6 +59,8 @@ async fn every_request_body_example_is_accepted_as_it_stands(backend: Backend) {
         "createPost",
         "replacePost",
         "updatePost",
+        "createComment",
+        "updateComment",
         "updateUser",
     ];
     with_body.sort();
@@ -69,13 +71,15 @@ async fn every_request_body_example_is_accepted_as_it_stands(backend: Backend) {
         "an operation with a body is missing here"
     );
 
-    let (mut token, mut user_id, mut post_id) = (String::new(), 0, 0);
+    let (mut token, mut user_id, mut post_id, mut comment_id) = (String::new(), 0, 0, 0);
     for operation_id in order {
         let (path, method, op) = find_operation(&doc, operation_id);
         let example = &op["requestBody"]["content"]["application/json"]["example"];
         assert!(example.is_object(), "{operation_id} has no example body");
         let id = if path.starts_with("/api/users") {
             user_id
+        } else if path.starts_with("/api/comments") {
+            comment_id
         } else {
             post_id
         };
@@ -98,6 +102,7 @@ async fn every_request_body_example_is_accepted_as_it_stands(backend: Backend) {
             "createUser" => user_id = body["id"].as_i64().unwrap(),
             "createToken" => token = body["token"].as_str().unwrap().to_owned(),
             "createPost" => post_id = body["id"].as_i64().unwrap(),
+            "createComment" => comment_id = body["id"].as_i64().unwrap(),
             _ => {}
         }
     }

@@ -59,10 +59,12 @@ pub fn seal(body: &str) -> String {
         .map(|b| format!("{b:02x}"))
         .collect();
     format!(
-        "{{\"kind\":\"end\",\"users\":{},\"tokens\":{},\"posts\":{},\"sha256\":\"{sha}\"}}\n",
+        "{{\"kind\":\"end\",\"users\":{},\"tokens\":{},\"posts\":{},\"comments\":{},\"likes\":{},\"sha256\":\"{sha}\"}}\n",
         count("user"),
         count("token"),
-        count("post")
+        count("post"),
+        count("comment"),
+        count("like")
     )
 }
 
@@ -150,7 +152,7 @@ async fn a_cut_or_altered_dump_is_refused_and_leaves_the_database_empty(backend:
 /// What `dump` looked like as a version 1 export, made before dumps had a trailer.
 fn as_version_1(dump: &str) -> String {
     let body = &dump[..dump[..dump.len() - 1].rfind('\n').unwrap() + 1];
-    body.replacen("\"version\":2}", "\"version\":1}", 1)
+    body.replacen("\"version\":3}", "\"version\":1}", 1)
 }
 
 backends!(a_version_1_dump_without_a_trailer_still_imports_with_a_warning);
@@ -173,9 +175,9 @@ async fn a_version_1_dump_without_a_trailer_still_imports_with_a_warning(backend
         stderr.contains("imported 2 users, 2 tokens, 3 posts"),
         "{stderr}"
     );
-    // The same data as the version 2 export it came from, now with its trailer again.
+    // The same data as the version 3 export it came from, now with its trailer again.
     assert_eq!(export(&db.url).await, dump);
-    // A version 2 dump gives no such warning.
+    // A dump with a trailer gives no such warning.
     let again = TestDb::new(&backend).await;
     let out = import(&again.url, &dump).await;
     assert!(out.status.success());
@@ -206,11 +208,35 @@ async fn an_instance_moved_through_export_and_import_keeps_everything(backend: B
     }
     let res = source
         .authed(Method::PATCH, "/api/posts/2", &alice.token)
-        .json(&json!({"title": "edited"}))
+        .json(&json!({"title": "edited", "tags": ["Rust", "web"]}))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
+    // Comments (one deleted: a gap in their ids) and likes, on a post that stays.
+    for body in ["first", "second \u{0} ✓", "third"] {
+        let res = source
+            .authed(Method::POST, "/api/posts/2/comments", &bob.token)
+            .json(&json!({ "body": body }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+    }
+    let res = source
+        .authed(Method::DELETE, "/api/comments/3", &bob.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    for token in [&alice.token, &bob.token] {
+        let res = source
+            .authed(Method::PUT, "/api/posts/2/like", token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
     let res = source
         .authed(
             Method::DELETE,
@@ -225,13 +251,14 @@ async fn an_instance_moved_through_export_and_import_keeps_everything(backend: B
 
     let dump = export(&source_url).await;
     let text = dump.clone();
-    assert!(text.starts_with("{\"format\":\"postbase-export\",\"version\":2}\n"));
+    assert!(text.starts_with("{\"format\":\"postbase-export\",\"version\":3}\n"));
     assert_eq!(
         text.lines().count(),
-        1 + 3 + 3 + 4 + 1 + 1,
-        "header, users, tokens, posts, ids, trailer"
+        1 + 3 + 3 + 4 + 2 + 2 + 1 + 1,
+        "header, users, tokens, posts, comments, likes, ids, trailer"
     );
-    let ids = format!("{{\"kind\":\"ids\",\"users\":3,\"posts\":{last_post}}}\n");
+    assert!(text.contains("\"tags\":[\"rust\",\"web\"]"), "{text}");
+    let ids = format!("{{\"kind\":\"ids\",\"users\":3,\"posts\":{last_post},\"comments\":3}}\n");
     let (body, trailer) = text.split_at(text[..text.len() - 1].rfind('\n').unwrap() + 1);
     assert!(body.ends_with(&ids), "{text}");
     assert_eq!(
@@ -295,6 +322,26 @@ async fn an_instance_moved_through_export_and_import_keeps_everything(backend: B
             .unwrap();
         assert_eq!(res.status(), 401);
         let token = moved.login("bob").await;
+        // Counts are not in the dump: the database rebuilt them as the rows loaded.
+        let res = moved
+            .request(Method::GET, "/api/posts/2")
+            .send()
+            .await
+            .unwrap();
+        let post: Value = res.json().await.unwrap();
+        assert_eq!(post["like_count"], 2, "{post}");
+        assert_eq!(post["comment_count"], 2, "{post}");
+        assert_eq!(post["tags"], json!(["rust", "web"]));
+        let res = moved
+            .request(Method::GET, "/api/tags")
+            .send()
+            .await
+            .unwrap();
+        let tags: Value = res.json().await.unwrap();
+        assert_eq!(
+            tags,
+            json!([{"name": "rust", "count": 1}, {"name": "web", "count": 1}])
+        );
         // New rows get ids past the imported ones, even past the deleted post's.
         let res = moved
             .request(Method::POST, "/api/posts")
@@ -310,12 +357,12 @@ async fn an_instance_moved_through_export_and_import_keeps_everything(backend: B
         assert_eq!(res.status(), 201);
         let carol = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
         assert!(carol > bob.id);
-        // The ETag (version) of the edited post came along.
+        // The ETag (version, likes, comments) of the edited post came along.
         let res = moved
             .request(Method::GET, "/api/posts/2")
             .send()
             .await
             .unwrap();
-        assert_eq!(res.headers()["etag"], "\"2\"");
+        assert_eq!(res.headers()["etag"], "\"2-2-2\"");
     }
 }

@@ -24,10 +24,8 @@ impl From<tokio_postgres::Error> for StoreError {
             db.message(),
             code.code()
         );
-        if *code == SqlState::UNIQUE_VIOLATION && db.constraint() == Some("users_username_lower") {
-            StoreError::UsernameTaken
-        } else if *code == SqlState::FOREIGN_KEY_VIOLATION {
-            StoreError::ReferenceGone
+        if *code == SqlState::UNIQUE_VIOLATION || *code == SqlState::FOREIGN_KEY_VIOLATION {
+            StoreError::violated(db.constraint().unwrap_or(""), detail)
         } else if code.code().starts_with("08") // connection exception
             || code.code().starts_with("57") // operator intervention: shutdown, statement timeout
             || code.code().starts_with("53") // insufficient resources: too many connections

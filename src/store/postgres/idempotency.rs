@@ -94,3 +94,26 @@ pub async fn release(c: &Object, scope: &str, key: &str) -> StoreResult<()> {
     .await?;
     Ok(())
 }
+
+#[async_trait::async_trait]
+impl crate::store::IdempotencyStore for super::PgStore {
+    async fn claim_idempotency_key(&self, claim: IdempotencyClaim) -> StoreResult<Claimed> {
+        self.with(|mut c| async move { self::claim(&mut c, &claim).await })
+            .await
+    }
+
+    async fn save_idempotent_response(
+        &self,
+        scope: String,
+        key: String,
+        response: SavedResponse,
+    ) -> StoreResult<()> {
+        self.with(|c| async move { save(&c, &scope, &key, &response).await })
+            .await
+    }
+
+    async fn release_idempotency_key(&self, scope: String, key: String) -> StoreResult<()> {
+        self.with(|c| async move { release(&c, &scope, &key).await })
+            .await
+    }
+}

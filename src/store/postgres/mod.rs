@@ -12,12 +12,17 @@
 //! at start (`start_while_down`), the store comes up anyway, every call answers `Unavailable`, and
 //! the first call that reaches the server applies the migrations.
 
+mod comments;
 mod errors;
 mod idempotency;
+mod likes;
 mod migrations;
-mod queries;
+mod posts;
+mod tags;
 mod tls;
+mod tokens;
 mod transfer;
+mod users;
 
 use std::future::Future;
 use std::time::Duration;
@@ -27,15 +32,12 @@ use deadpool_postgres::{
     Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
 };
 use std::sync::atomic::{AtomicBool, Ordering};
-use tokio::sync::{mpsc, Mutex};
+use tokio::sync::Mutex;
 use tokio_postgres::NoTls;
 
 use super::{
-    gate, Change, ConnectOptions, Credentials, IdsRecord, ImportStep, NewUser, PageQuery,
-    PoolStats, Post, PostChanges, PostRecord, Store, StoreError, StoreResult, TokenRecord, User,
-    UserChanges, UserRecord,
+    gate, Change, ChangeEvent, ConnectOptions, PoolStats, Publisher, Store, StoreError, StoreResult,
 };
-use crate::domain::Timestamp;
 use migrations::{apply_migrations, MIGRATIONS, MIGRATION_LOCK};
 
 pub struct PgStore {
@@ -46,6 +48,31 @@ pub struct PgStore {
     migrated: AtomicBool,
     /// Held while migrating, so that one request migrates and the others wait for it.
     migrating: Mutex<()>,
+    events: Publisher,
+}
+
+/// A shared statement (`?N` placeholders, see `store::users::sql`) in PostgreSQL's `$N`. The
+/// statements hold no other `?`.
+fn pg(sql: &str) -> String {
+    sql.replace('?', "$")
+}
+
+/// Post and comment text is UTF-8 in BYTEA columns (see the migration: TEXT cannot hold U+0000).
+fn text(r: &tokio_postgres::Row, i: usize) -> StoreResult<String> {
+    String::from_utf8(r.get(i)).map_err(|_| StoreError::Other("stored text is not UTF-8".into()))
+}
+
+/// After a conditional write matched no row: was there no such row, or another version?
+async fn missed<T>(
+    c: &impl deadpool_postgres::GenericClient,
+    exists_sql: &str,
+    id: i64,
+) -> StoreResult<Change<T>> {
+    let stmt = c.prepare_cached(&pg(exists_sql)).await?;
+    Ok(match c.query_opt(&stmt, &[&id]).await? {
+        Some(_) => Change::VersionMismatch,
+        None => Change::NotFound,
+    })
 }
 
 impl PgStore {
@@ -89,6 +116,7 @@ impl PgStore {
             timeout: options.timeout,
             migrated: AtomicBool::new(false),
             migrating: Mutex::new(()),
+            events: Publisher::default(),
         };
         // A certificate the settings refuse, or a server without TLS where it is required, is a
         // mistake in the configuration and not an outage: stop with the reason instead of serving
@@ -171,6 +199,18 @@ impl PgStore {
         self.within(self.timeout * 2, f).await
     }
 
+    /// As `write`, and once it has committed, publishes the event `event` makes of the result.
+    async fn write_publishing<T, F, Fut, E>(&self, f: F, event: E) -> StoreResult<T>
+    where
+        F: FnOnce(Object) -> Fut,
+        Fut: Future<Output = StoreResult<T>>,
+        E: FnOnce(&T) -> Option<ChangeEvent>,
+    {
+        let value = self.write(f).await?;
+        self.events.publish_with(|| event(&value));
+        Ok(value)
+    }
+
     async fn within<T, F, Fut>(&self, deadline: Duration, f: F) -> StoreResult<T>
     where
         F: FnOnce(Object) -> Fut,
@@ -227,159 +267,7 @@ impl Store for PgStore {
         }
     }
 
-    async fn create_user(&self, new: NewUser, now: Timestamp) -> StoreResult<User> {
-        self.write(|c| async move { queries::insert_user(&c, &new, now).await })
-            .await
-    }
-
-    async fn user(&self, id: i64) -> StoreResult<Option<User>> {
-        self.with(|c| async move { queries::user_by_id(&c, id).await })
-            .await
-    }
-
-    async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>> {
-        self.with(|c| async move { queries::credentials(&c, username).await })
-            .await
-    }
-
-    async fn list_users(&self, page: PageQuery) -> StoreResult<Vec<User>> {
-        self.with(|c| async move { queries::list_users(&c, page).await })
-            .await
-    }
-
-    async fn update_user(
-        &self,
-        id: i64,
-        changes: UserChanges,
-        expected_version: Option<i64>,
-    ) -> StoreResult<Change<User>> {
-        self.write(|mut c| async move {
-            queries::update_user(&mut c, id, &changes, expected_version).await
-        })
-        .await
-    }
-
-    async fn delete_user(&self, id: i64, expected_version: Option<i64>) -> StoreResult<Change<()>> {
-        self.write(|c| async move { queries::delete_user(&c, id, expected_version).await })
-            .await
-    }
-
-    async fn create_token(
-        &self,
-        user_id: i64,
-        hash: [u8; 32],
-        now: Timestamp,
-        expires_at: Timestamp,
-    ) -> StoreResult<()> {
-        self.write(
-            |c| async move { queries::insert_token(&c, user_id, &hash, now, expires_at).await },
-        )
-        .await
-    }
-
-    async fn token_user(&self, hash: [u8; 32], now: Timestamp) -> StoreResult<Option<User>> {
-        self.with(|c| async move { queries::token_user(&c, &hash, now).await })
-            .await
-    }
-
-    async fn revoke_token(&self, hash: [u8; 32]) -> StoreResult<bool> {
-        self.write(|c| async move { queries::delete_token(&c, &hash).await })
-            .await
-    }
-
-    async fn revoke_user_tokens(&self, user_id: i64) -> StoreResult<u64> {
-        self.write(|c| async move { queries::delete_user_tokens(&c, user_id).await })
-            .await
-    }
-
-    async fn create_post(
-        &self,
-        author_id: i64,
-        title: String,
-        body: String,
-        now: Timestamp,
-    ) -> StoreResult<Post> {
-        self.write(|c| async move { queries::insert_post(&c, author_id, &title, &body, now).await })
-            .await
-    }
-
-    async fn post(&self, id: i64) -> StoreResult<Option<Post>> {
-        self.with(|c| async move { queries::post_by_id(&c, id).await })
-            .await
-    }
-
-    async fn list_posts(&self, author: Option<i64>, page: PageQuery) -> StoreResult<Vec<Post>> {
-        self.with(|c| async move { queries::list_posts(&c, author, page).await })
-            .await
-    }
-
-    async fn update_post(
-        &self,
-        id: i64,
-        changes: PostChanges,
-        expected_version: Option<i64>,
-        now: Timestamp,
-    ) -> StoreResult<Change<Post>> {
-        self.write(|c| async move {
-            queries::update_post(&c, id, &changes, expected_version, now).await
-        })
-        .await
-    }
-
-    async fn delete_post(&self, id: i64, expected_version: Option<i64>) -> StoreResult<Change<()>> {
-        self.write(|c| async move { queries::delete_post(&c, id, expected_version).await })
-            .await
-    }
-
-    async fn claim_idempotency_key(
-        &self,
-        claim: crate::store::idempotency::IdempotencyClaim,
-    ) -> StoreResult<crate::store::idempotency::Claimed> {
-        self.with(|mut c| async move { idempotency::claim(&mut c, &claim).await })
-            .await
-    }
-
-    async fn save_idempotent_response(
-        &self,
-        scope: String,
-        key: String,
-        response: crate::store::idempotency::SavedResponse,
-    ) -> StoreResult<()> {
-        self.with(|c| async move { idempotency::save(&c, &scope, &key, &response).await })
-            .await
-    }
-
-    async fn release_idempotency_key(&self, scope: String, key: String) -> StoreResult<()> {
-        self.with(|c| async move { idempotency::release(&c, &scope, &key).await })
-            .await
-    }
-
-    async fn export_users(&self, after: i64, limit: u32) -> StoreResult<Vec<UserRecord>> {
-        self.with(|c| async move { transfer::users(&c, after, limit).await })
-            .await
-    }
-
-    async fn export_tokens(&self, after: Vec<u8>, limit: u32) -> StoreResult<Vec<TokenRecord>> {
-        self.with(|c| async move { transfer::tokens(&c, &after, limit).await })
-            .await
-    }
-
-    async fn export_posts(&self, after: i64, limit: u32) -> StoreResult<Vec<PostRecord>> {
-        self.with(|c| async move { transfer::posts(&c, after, limit).await })
-            .await
-    }
-
-    async fn export_ids(&self) -> StoreResult<IdsRecord> {
-        self.with(|c| async move { transfer::ids(&c).await }).await
-    }
-
-    async fn is_empty(&self) -> StoreResult<bool> {
-        self.with(|c| async move { transfer::is_empty(&c).await })
-            .await
-    }
-
-    async fn import(&self, steps: mpsc::Receiver<ImportStep>) -> StoreResult<bool> {
-        let client = self.with(|c| async move { Ok(c) }).await?;
-        transfer::import(client, steps, self.timeout).await
+    fn events(&self) -> &Publisher {
+        &self.events
     }
 }

@@ -6,20 +6,16 @@ use std::time::Duration;
 use deadpool_postgres::{Object, Transaction};
 use tokio::sync::mpsc::Receiver;
 
-use super::queries::text;
-
-use crate::store::transfer::NOT_EMPTY;
+use super::{pg, text, PgStore};
+use crate::store::posts::{join_tags, split_tags};
+use crate::store::transfer::{sql, NOT_EMPTY};
 use crate::store::{
-    IdsRecord, ImportStep, PostRecord, Record, StoreError, StoreResult, TokenRecord, UserRecord,
+    CommentRecord, IdsRecord, ImportStep, LikeRecord, PostRecord, Record, StoreError, StoreResult,
+    TokenRecord, TransferStore, UserRecord,
 };
 
 pub async fn users(c: &Object, after: i64, limit: u32) -> StoreResult<Vec<UserRecord>> {
-    let stmt = c
-        .prepare_cached(
-            "SELECT id, username, email, password_hash, admin, version, created_at, updated_at
-             FROM users WHERE id > $1 ORDER BY id LIMIT $2",
-        )
-        .await?;
+    let stmt = c.prepare_cached(&pg(sql::USERS)).await?;
     let rows = c.query(&stmt, &[&after, &i64::from(limit)]).await?;
     Ok(rows
         .iter()
@@ -37,12 +33,7 @@ pub async fn users(c: &Object, after: i64, limit: u32) -> StoreResult<Vec<UserRe
 }
 
 pub async fn tokens(c: &Object, after: &[u8], limit: u32) -> StoreResult<Vec<TokenRecord>> {
-    let stmt = c
-        .prepare_cached(
-            "SELECT hash, user_id, created_at, expires_at FROM tokens WHERE hash > $1
-             ORDER BY hash LIMIT $2",
-        )
-        .await?;
+    let stmt = c.prepare_cached(&pg(sql::TOKENS)).await?;
     let rows = c.query(&stmt, &[&after, &i64::from(limit)]).await?;
     rows.iter()
         .map(|r| {
@@ -60,12 +51,7 @@ pub async fn tokens(c: &Object, after: &[u8], limit: u32) -> StoreResult<Vec<Tok
 }
 
 pub async fn posts(c: &Object, after: i64, limit: u32) -> StoreResult<Vec<PostRecord>> {
-    let stmt = c
-        .prepare_cached(
-            "SELECT id, author_id, title, body, version, created_at, updated_at
-             FROM posts WHERE id > $1 ORDER BY id LIMIT $2",
-        )
-        .await?;
+    let stmt = c.prepare_cached(&pg(sql::POSTS)).await?;
     let rows = c.query(&stmt, &[&after, &i64::from(limit)]).await?;
     rows.iter()
         .map(|r| {
@@ -73,6 +59,25 @@ pub async fn posts(c: &Object, after: i64, limit: u32) -> StoreResult<Vec<PostRe
                 id: r.get(0),
                 author_id: r.get(1),
                 title: text(r, 2)?,
+                body: text(r, 3)?,
+                tags: split_tags(r.get(4)),
+                version: r.get(5),
+                created_at: r.get(6),
+                updated_at: r.get(7),
+            })
+        })
+        .collect()
+}
+
+pub async fn comments(c: &Object, after: i64, limit: u32) -> StoreResult<Vec<CommentRecord>> {
+    let stmt = c.prepare_cached(&pg(sql::COMMENTS)).await?;
+    let rows = c.query(&stmt, &[&after, &i64::from(limit)]).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(CommentRecord {
+                id: r.get(0),
+                post_id: r.get(1),
+                author_id: r.get(2),
                 body: text(r, 3)?,
                 version: r.get(4),
                 created_at: r.get(5),
@@ -82,13 +87,23 @@ pub async fn posts(c: &Object, after: i64, limit: u32) -> StoreResult<Vec<PostRe
         .collect()
 }
 
-/// Holds when the database has no users, tokens or posts.
-const IS_EMPTY: &str =
-    "SELECT NOT EXISTS (SELECT 1 FROM users) AND NOT EXISTS (SELECT 1 FROM tokens)
-     AND NOT EXISTS (SELECT 1 FROM posts)";
+pub async fn likes(c: &Object, after: (i64, i64), limit: u32) -> StoreResult<Vec<LikeRecord>> {
+    let stmt = c.prepare_cached(&pg(sql::LIKES)).await?;
+    let rows = c
+        .query(&stmt, &[&after.0, &after.1, &i64::from(limit)])
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| LikeRecord {
+            user_id: r.get(0),
+            post_id: r.get(1),
+            created_at: r.get(2),
+        })
+        .collect())
+}
 
 pub async fn is_empty(c: &Object) -> StoreResult<bool> {
-    Ok(c.query_one(IS_EMPTY, &[]).await?.get(0))
+    Ok(c.query_one(sql::IS_EMPTY, &[]).await?.get(0))
 }
 
 /// `f`, or `Unavailable` once `deadline` has passed.
@@ -117,10 +132,14 @@ pub async fn import(
     let tx = bounded(deadline, c.transaction()).await?;
     bounded(
         deadline,
-        tx.batch_execute("LOCK TABLE users, tokens, posts IN SHARE ROW EXCLUSIVE MODE"),
+        tx.batch_execute(
+            "LOCK TABLE users, tokens, posts, comments, likes IN SHARE ROW EXCLUSIVE MODE",
+        ),
     )
     .await?;
-    let empty: bool = bounded(deadline, tx.query_one(IS_EMPTY, &[])).await?.get(0);
+    let empty: bool = bounded(deadline, tx.query_one(sql::IS_EMPTY, &[]))
+        .await?
+        .get(0);
     if !empty {
         return Err(StoreError::Other(NOT_EMPTY.into()));
     }
@@ -138,23 +157,14 @@ pub async fn import(
 }
 
 async fn insert(tx: &Transaction<'_>, records: &[Record]) -> StoreResult<()> {
-    let user = tx
-        .prepare_cached(
-            "INSERT INTO users (id, username, email, password_hash, admin, version, created_at,
-                 updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
+    let user = tx.prepare_cached(&pg(sql::INSERT_USER)).await?;
+    let token = tx.prepare_cached(&pg(sql::INSERT_TOKEN)).await?;
+    let post = tx.prepare_cached(&pg(sql::INSERT_POST)).await?;
+    let tag = tx
+        .prepare_cached(&pg(crate::store::posts::sql::TAG))
         .await?;
-    let token = tx
-        .prepare_cached(
-            "INSERT INTO tokens (hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-        )
-        .await?;
-    let post = tx
-        .prepare_cached(
-            "INSERT INTO posts (id, author_id, title, body, version, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .await?;
+    let comment = tx.prepare_cached(&pg(sql::INSERT_COMMENT)).await?;
+    let like = tx.prepare_cached(&pg(sql::INSERT_LIKE)).await?;
     for record in records {
         match record {
             Record::User(u) => {
@@ -188,12 +198,36 @@ async fn insert(tx: &Transaction<'_>, records: &[Record]) -> StoreResult<()> {
                         &p.author_id,
                         &p.title.as_bytes(),
                         &p.body.as_bytes(),
+                        &join_tags(&p.tags),
                         &p.version,
                         &p.created_at,
                         &p.updated_at,
                     ],
                 )
+                .await?;
+                for t in &p.tags {
+                    tx.execute(&tag, &[t, &p.id]).await?;
+                }
+                0
+            }
+            Record::Comment(m) => {
+                tx.execute(
+                    &comment,
+                    &[
+                        &m.id,
+                        &m.post_id,
+                        &m.author_id,
+                        &m.body.as_bytes(),
+                        &m.version,
+                        &m.created_at,
+                        &m.updated_at,
+                    ],
+                )
                 .await?
+            }
+            Record::Like(l) => {
+                tx.execute(&like, &[&l.user_id, &l.post_id, &l.created_at])
+                    .await?
             }
         };
     }
@@ -205,13 +239,15 @@ pub async fn ids(c: &Object) -> StoreResult<IdsRecord> {
     let row = c
         .query_one(
             "SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('users', 'id')::regclass), 0),
-                    coalesce(pg_sequence_last_value(pg_get_serial_sequence('posts', 'id')::regclass), 0)",
+                    coalesce(pg_sequence_last_value(pg_get_serial_sequence('posts', 'id')::regclass), 0),
+                    coalesce(pg_sequence_last_value(pg_get_serial_sequence('comments', 'id')::regclass), 0)",
             &[],
         )
         .await?;
     Ok(IdsRecord {
         users: row.get(0),
         posts: row.get(1),
+        comments: row.get(2),
     })
 }
 
@@ -221,7 +257,11 @@ pub async fn ids(c: &Object) -> StoreResult<IdsRecord> {
 /// (`setval` is not undone by a rollback: a failed import may leave a sequence advanced, which
 /// costs unused ids, never a reused one.)
 async fn advance_sequences(tx: &Transaction<'_>, ids: IdsRecord) -> StoreResult<()> {
-    for (table, last) in [("users", ids.users), ("posts", ids.posts)] {
+    for (table, last) in [
+        ("users", ids.users),
+        ("posts", ids.posts),
+        ("comments", ids.comments),
+    ] {
         // is_called = true, so the sequence reports this value as its last (see `ids`); a table
         // that never had a row keeps its fresh sequence.
         let sql = format!(
@@ -232,4 +272,45 @@ async fn advance_sequences(tx: &Transaction<'_>, ids: IdsRecord) -> StoreResult<
         tx.query(&sql, &[&last]).await?;
     }
     Ok(())
+}
+
+#[async_trait::async_trait]
+impl TransferStore for PgStore {
+    async fn export_users(&self, after: i64, limit: u32) -> StoreResult<Vec<UserRecord>> {
+        self.with(|c| async move { users(&c, after, limit).await })
+            .await
+    }
+
+    async fn export_tokens(&self, after: Vec<u8>, limit: u32) -> StoreResult<Vec<TokenRecord>> {
+        self.with(|c| async move { tokens(&c, &after, limit).await })
+            .await
+    }
+
+    async fn export_posts(&self, after: i64, limit: u32) -> StoreResult<Vec<PostRecord>> {
+        self.with(|c| async move { posts(&c, after, limit).await })
+            .await
+    }
+
+    async fn export_comments(&self, after: i64, limit: u32) -> StoreResult<Vec<CommentRecord>> {
+        self.with(|c| async move { comments(&c, after, limit).await })
+            .await
+    }
+
+    async fn export_likes(&self, after: (i64, i64), limit: u32) -> StoreResult<Vec<LikeRecord>> {
+        self.with(|c| async move { likes(&c, after, limit).await })
+            .await
+    }
+
+    async fn export_ids(&self) -> StoreResult<IdsRecord> {
+        self.with(|c| async move { ids(&c).await }).await
+    }
+
+    async fn is_empty(&self) -> StoreResult<bool> {
+        self.with(|c| async move { is_empty(&c).await }).await
+    }
+
+    async fn import(&self, steps: Receiver<ImportStep>) -> StoreResult<bool> {
+        let client = self.with(|c| async move { Ok(c) }).await?;
+        import(client, steps, self.timeout).await
+    }
 }

@@ -79,3 +79,36 @@ pub fn release(c: &Connection, scope: &str, key: &str) -> rusqlite::Result<()> {
         .execute(params![scope, key])?;
     Ok(())
 }
+
+#[async_trait::async_trait]
+impl crate::store::IdempotencyStore for super::SqliteStore {
+    async fn claim_idempotency_key(
+        &self,
+        claim: IdempotencyClaim,
+    ) -> crate::store::StoreResult<Claimed> {
+        self.writer
+            .run_ungated(move |c| self::claim(c, &claim))
+            .await
+    }
+
+    async fn save_idempotent_response(
+        &self,
+        scope: String,
+        key: String,
+        response: SavedResponse,
+    ) -> crate::store::StoreResult<()> {
+        self.writer
+            .run_ungated(move |c| save(c, &scope, &key, &response))
+            .await
+    }
+
+    async fn release_idempotency_key(
+        &self,
+        scope: String,
+        key: String,
+    ) -> crate::store::StoreResult<()> {
+        self.writer
+            .run_ungated(move |c| release(c, &scope, &key))
+            .await
+    }
+}

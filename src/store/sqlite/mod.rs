@@ -3,33 +3,33 @@
 //! answers each request only after that commit, so a 2xx is never sent for a write that is not on disk.
 //! WAL mode with `synchronous=NORMAL` survives a killed process; `FULL` also survives power loss.
 
+mod comments;
 mod file;
 pub use file::backup;
 mod idempotency;
-mod queries;
+mod likes;
+mod posts;
+mod tags;
+mod tokens;
 mod transfer;
+mod users;
 mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OpenFlags};
-use tokio::sync::mpsc;
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
-use super::{
-    Change, Credentials, IdsRecord, ImportStep, NewUser, PageQuery, PoolStats, Post, PostChanges,
-    PostRecord, SqliteSynchronous, Store, StoreError, StoreResult, TokenRecord, User, UserChanges,
-    UserRecord,
-};
-use crate::domain::Timestamp;
+use super::{Change, PoolStats, Publisher, SqliteSynchronous, Store, StoreError, StoreResult};
 use writer::{FileIdentity, Writer};
 
 /// Migrations in order; `PRAGMA user_version` records how many have been applied.
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0001_init.sql"),
     include_str!("../../../migrations/sqlite/0002_idempotency.sql"),
+    include_str!("../../../migrations/sqlite/0003_comments_likes_tags.sql"),
 ];
 
 /// Most read connections kept open; more are opened under load and closed when returned.
@@ -42,35 +42,36 @@ pub struct SqliteStore {
     reading: AtomicU64,
     synchronous: SqliteSynchronous,
     writer: Writer,
+    events: Publisher,
 }
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        match &e {
-            rusqlite::Error::SqliteFailure(f, _)
-                if f.code == rusqlite::ErrorCode::ConstraintViolation
-                    && f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
-            {
-                StoreError::UsernameTaken
+        if let rusqlite::Error::SqliteFailure(f, message) = &e {
+            if f.code == rusqlite::ErrorCode::ConstraintViolation {
+                // SQLite names a UNIQUE violation by its columns ("UNIQUE constraint failed:
+                // users.username") and a foreign key not at all.
+                let detail = e.to_string();
+                let name = match f.extended_code {
+                    rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => "FOREIGN KEY",
+                    _ => message
+                        .as_deref()
+                        .and_then(|m| m.rsplit(": ").next())
+                        .unwrap_or(""),
+                };
+                return StoreError::violated(name, detail);
             }
-            rusqlite::Error::SqliteFailure(f, _)
-                if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
-            {
-                StoreError::ReferenceGone
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseBusy
+                    | rusqlite::ErrorCode::DatabaseLocked
+                    | rusqlite::ErrorCode::CannotOpen
+                    | rusqlite::ErrorCode::DiskFull
+            ) {
+                return StoreError::Unavailable(e.to_string());
             }
-            rusqlite::Error::SqliteFailure(f, _)
-                if matches!(
-                    f.code,
-                    rusqlite::ErrorCode::DatabaseBusy
-                        | rusqlite::ErrorCode::DatabaseLocked
-                        | rusqlite::ErrorCode::CannotOpen
-                        | rusqlite::ErrorCode::DiskFull
-                ) =>
-            {
-                StoreError::Unavailable(e.to_string())
-            }
-            _ => StoreError::Other(e.to_string()),
         }
+        StoreError::Other(e.to_string())
     }
 }
 
@@ -96,19 +97,26 @@ impl SqliteStore {
             path.display()
         );
         migrate(&mut conn)?;
-        let writer = Writer::start(conn, FileIdentity::of(&path)?)?;
+        let events = Publisher::default();
+        let writer = Writer::start(conn, FileIdentity::of(&path)?, events.clone())?;
         Ok(Self {
             path,
             readers: Mutex::new(Vec::new()),
             reading: AtomicU64::new(0),
             synchronous,
             writer,
+            events,
         })
     }
 
     fn take_reader(&self) -> StoreResult<Connection> {
         self.reading.fetch_add(1, Ordering::Relaxed);
-        if let Some(conn) = self.readers.lock().expect("reader pool poisoned").pop() {
+        if let Some(conn) = self
+            .readers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop()
+        {
             return Ok(conn);
         }
         let conn = Connection::open_with_flags(
@@ -121,7 +129,8 @@ impl SqliteStore {
 
     fn give_back(&self, conn: Connection) {
         self.reading.fetch_sub(1, Ordering::Relaxed);
-        let mut pool = self.readers.lock().expect("reader pool poisoned");
+        // The pool is a plain list: a panic elsewhere cannot leave it half changed.
+        let mut pool = self.readers.lock().unwrap_or_else(PoisonError::into_inner);
         if pool.len() < MAX_IDLE_READERS {
             pool.push(conn);
         }
@@ -162,6 +171,18 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// After a conditional write matched no row: was there no such row, or another version?
+fn missed<T>(c: &Connection, exists_sql: &str, id: i64) -> rusqlite::Result<Change<T>> {
+    let found = c
+        .prepare_cached(exists_sql)?
+        .query_row([id], |_| Ok(()))
+        .optional()?;
+    Ok(match found {
+        Some(()) => Change::VersionMismatch,
+        None => Change::NotFound,
+    })
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn ready(&self) -> StoreResult<()> {
@@ -180,68 +201,8 @@ impl Store for SqliteStore {
         }
     }
 
-    async fn create_user(&self, new: NewUser, now: Timestamp) -> StoreResult<User> {
-        self.writer
-            .run(move |c| queries::insert_user(c, &new, now))
-            .await
-    }
-
-    async fn user(&self, id: i64) -> StoreResult<Option<User>> {
-        self.read(move |c| queries::user_by_id(c, id)).await
-    }
-
-    async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>> {
-        let username = username.to_owned();
-        self.read(move |c| queries::credentials(c, &username)).await
-    }
-
-    async fn list_users(&self, page: PageQuery) -> StoreResult<Vec<User>> {
-        self.read(move |c| queries::list_users(c, page)).await
-    }
-
-    async fn update_user(
-        &self,
-        id: i64,
-        changes: UserChanges,
-        expected_version: Option<i64>,
-    ) -> StoreResult<Change<User>> {
-        self.writer
-            .run(move |c| queries::update_user(c, id, &changes, expected_version))
-            .await
-    }
-
-    async fn delete_user(&self, id: i64, expected_version: Option<i64>) -> StoreResult<Change<()>> {
-        self.writer
-            .run(move |c| queries::delete_user(c, id, expected_version))
-            .await
-    }
-
-    async fn create_token(
-        &self,
-        user_id: i64,
-        hash: [u8; 32],
-        now: Timestamp,
-        expires_at: Timestamp,
-    ) -> StoreResult<()> {
-        self.writer
-            .run(move |c| queries::insert_token(c, user_id, &hash, now, expires_at))
-            .await
-    }
-
-    async fn token_user(&self, hash: [u8; 32], now: Timestamp) -> StoreResult<Option<User>> {
-        self.read(move |c| queries::token_user(c, &hash, now)).await
-    }
-
-    async fn revoke_token(&self, hash: [u8; 32]) -> StoreResult<bool> {
-        self.writer
-            .run(move |c| queries::delete_token(c, &hash))
-            .await
-    }
-
-    async fn revoke_user_tokens(&self, user_id: i64) -> StoreResult<u64> {
-        self.writer
-            .run(move |c| queries::delete_user_tokens(c, user_id))
-            .await
+    fn events(&self) -> &Publisher {
+        &self.events
     }
 
     /// Checkpoints the WAL into the main file and empties it, from a connection of its own (the
@@ -257,95 +218,6 @@ impl Store for SqliteStore {
         })
         .await
         .map_err(|e| StoreError::Other(e.to_string()))?
-    }
-
-    async fn create_post(
-        &self,
-        author_id: i64,
-        title: String,
-        body: String,
-        now: Timestamp,
-    ) -> StoreResult<Post> {
-        self.writer
-            .run(move |c| queries::insert_post(c, author_id, &title, &body, now))
-            .await
-    }
-
-    async fn post(&self, id: i64) -> StoreResult<Option<Post>> {
-        self.read(move |c| queries::post_by_id(c, id)).await
-    }
-
-    async fn list_posts(&self, author: Option<i64>, page: PageQuery) -> StoreResult<Vec<Post>> {
-        self.read(move |c| queries::list_posts(c, author, page))
-            .await
-    }
-
-    async fn update_post(
-        &self,
-        id: i64,
-        changes: PostChanges,
-        expected_version: Option<i64>,
-        now: Timestamp,
-    ) -> StoreResult<Change<Post>> {
-        self.writer
-            .run(move |c| queries::update_post(c, id, &changes, expected_version, now))
-            .await
-    }
-
-    async fn delete_post(&self, id: i64, expected_version: Option<i64>) -> StoreResult<Change<()>> {
-        self.writer
-            .run(move |c| queries::delete_post(c, id, expected_version))
-            .await
-    }
-
-    async fn claim_idempotency_key(
-        &self,
-        claim: crate::store::idempotency::IdempotencyClaim,
-    ) -> StoreResult<crate::store::idempotency::Claimed> {
-        self.writer
-            .run_ungated(move |c| idempotency::claim(c, &claim))
-            .await
-    }
-
-    async fn save_idempotent_response(
-        &self,
-        scope: String,
-        key: String,
-        response: crate::store::idempotency::SavedResponse,
-    ) -> StoreResult<()> {
-        self.writer
-            .run_ungated(move |c| idempotency::save(c, &scope, &key, &response))
-            .await
-    }
-
-    async fn release_idempotency_key(&self, scope: String, key: String) -> StoreResult<()> {
-        self.writer
-            .run_ungated(move |c| idempotency::release(c, &scope, &key))
-            .await
-    }
-
-    async fn export_users(&self, after: i64, limit: u32) -> StoreResult<Vec<UserRecord>> {
-        self.read(move |c| transfer::users(c, after, limit)).await
-    }
-
-    async fn export_tokens(&self, after: Vec<u8>, limit: u32) -> StoreResult<Vec<TokenRecord>> {
-        self.read(move |c| transfer::tokens(c, &after, limit)).await
-    }
-
-    async fn export_posts(&self, after: i64, limit: u32) -> StoreResult<Vec<PostRecord>> {
-        self.read(move |c| transfer::posts(c, after, limit)).await
-    }
-
-    async fn export_ids(&self) -> StoreResult<IdsRecord> {
-        self.read(transfer::ids).await
-    }
-
-    async fn is_empty(&self) -> StoreResult<bool> {
-        self.read(transfer::is_empty).await
-    }
-
-    async fn import(&self, steps: mpsc::Receiver<ImportStep>) -> StoreResult<bool> {
-        self.writer.run(move |c| transfer::import(c, steps)).await?
     }
 }
 

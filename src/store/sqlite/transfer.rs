@@ -3,16 +3,15 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::mpsc::Receiver;
 
-use crate::store::transfer::NOT_EMPTY;
+use crate::store::posts::{join_tags, split_tags};
+use crate::store::transfer::{sql, NOT_EMPTY};
 use crate::store::{
-    IdsRecord, ImportStep, PostRecord, Record, StoreError, StoreResult, TokenRecord, UserRecord,
+    CommentRecord, IdsRecord, ImportStep, LikeRecord, PostRecord, Record, StoreError, StoreResult,
+    TokenRecord, TransferStore, UserRecord,
 };
 
 pub fn users(c: &Connection, after: i64, limit: u32) -> rusqlite::Result<Vec<UserRecord>> {
-    let mut stmt = c.prepare_cached(
-        "SELECT id, username, email, password_hash, admin, version, created_at, updated_at
-         FROM users WHERE id > ?1 ORDER BY id LIMIT ?2",
-    )?;
+    let mut stmt = c.prepare_cached(sql::USERS)?;
     let rows = stmt.query_map(params![after, limit], |r| {
         Ok(UserRecord {
             id: r.get(0)?,
@@ -29,10 +28,7 @@ pub fn users(c: &Connection, after: i64, limit: u32) -> rusqlite::Result<Vec<Use
 }
 
 pub fn tokens(c: &Connection, after: &[u8], limit: u32) -> rusqlite::Result<Vec<TokenRecord>> {
-    let mut stmt = c.prepare_cached(
-        "SELECT hash, user_id, created_at, expires_at FROM tokens WHERE hash > ?1
-         ORDER BY hash LIMIT ?2",
-    )?;
+    let mut stmt = c.prepare_cached(sql::TOKENS)?;
     let rows = stmt.query_map(params![after, limit], |r| {
         let hash: Vec<u8> = r.get(0)?;
         let hash = <[u8; 32]>::try_from(hash.as_slice()).map_err(|_| {
@@ -53,15 +49,29 @@ pub fn tokens(c: &Connection, after: &[u8], limit: u32) -> rusqlite::Result<Vec<
 }
 
 pub fn posts(c: &Connection, after: i64, limit: u32) -> rusqlite::Result<Vec<PostRecord>> {
-    let mut stmt = c.prepare_cached(
-        "SELECT id, author_id, title, body, version, created_at, updated_at
-         FROM posts WHERE id > ?1 ORDER BY id LIMIT ?2",
-    )?;
+    let mut stmt = c.prepare_cached(sql::POSTS)?;
     let rows = stmt.query_map(params![after, limit], |r| {
         Ok(PostRecord {
             id: r.get(0)?,
             author_id: r.get(1)?,
             title: r.get(2)?,
+            body: r.get(3)?,
+            tags: split_tags(&r.get::<_, String>(4)?),
+            version: r.get(5)?,
+            created_at: r.get(6)?,
+            updated_at: r.get(7)?,
+        })
+    })?;
+    rows.collect()
+}
+
+pub fn comments(c: &Connection, after: i64, limit: u32) -> rusqlite::Result<Vec<CommentRecord>> {
+    let mut stmt = c.prepare_cached(sql::COMMENTS)?;
+    let rows = stmt.query_map(params![after, limit], |r| {
+        Ok(CommentRecord {
+            id: r.get(0)?,
+            post_id: r.get(1)?,
+            author_id: r.get(2)?,
             body: r.get(3)?,
             version: r.get(4)?,
             created_at: r.get(5)?,
@@ -71,13 +81,20 @@ pub fn posts(c: &Connection, after: i64, limit: u32) -> rusqlite::Result<Vec<Pos
     rows.collect()
 }
 
+pub fn likes(c: &Connection, after: (i64, i64), limit: u32) -> rusqlite::Result<Vec<LikeRecord>> {
+    let mut stmt = c.prepare_cached(sql::LIKES)?;
+    let rows = stmt.query_map(params![after.0, after.1, limit], |r| {
+        Ok(LikeRecord {
+            user_id: r.get(0)?,
+            post_id: r.get(1)?,
+            created_at: r.get(2)?,
+        })
+    })?;
+    rows.collect()
+}
+
 pub fn is_empty(c: &Connection) -> rusqlite::Result<bool> {
-    c.query_row(
-        "SELECT NOT EXISTS (SELECT 1 FROM users) AND NOT EXISTS (SELECT 1 FROM tokens)
-             AND NOT EXISTS (SELECT 1 FROM posts)",
-        [],
-        |r| r.get(0),
-    )
+    c.query_row(sql::IS_EMPTY, [], |r| r.get(0))
 }
 
 /// AUTOINCREMENT keeps the largest id ever used in `sqlite_sequence`.
@@ -93,6 +110,7 @@ pub fn ids(c: &Connection) -> rusqlite::Result<IdsRecord> {
     Ok(IdsRecord {
         users: seq("users")?,
         posts: seq("posts")?,
+        comments: seq("comments")?,
     })
 }
 
@@ -125,7 +143,11 @@ pub fn import(
 /// AUTOINCREMENT moves `sqlite_sequence` past an explicit id by itself; this moves it past the ids
 /// of rows deleted before the export too.
 fn advance_ids(c: &Connection, ids: IdsRecord) -> rusqlite::Result<()> {
-    for (table, last) in [("users", ids.users), ("posts", ids.posts)] {
+    for (table, last) in [
+        ("users", ids.users),
+        ("posts", ids.posts),
+        ("comments", ids.comments),
+    ] {
         let updated = c
             .prepare_cached("UPDATE sqlite_sequence SET seq = max(seq, ?2) WHERE name = ?1")?
             .execute(params![table, last])?;
@@ -142,11 +164,7 @@ fn insert(c: &Connection, records: &[Record]) -> rusqlite::Result<()> {
     for record in records {
         match record {
             Record::User(u) => {
-                c.prepare_cached(
-                    "INSERT INTO users (id, username, email, password_hash, admin, version,
-                         created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                )?
-                .execute(params![
+                c.prepare_cached(sql::INSERT_USER)?.execute(params![
                     u.id,
                     u.username,
                     u.email,
@@ -158,11 +176,7 @@ fn insert(c: &Connection, records: &[Record]) -> rusqlite::Result<()> {
                 ])?;
             }
             Record::Token(t) => {
-                c.prepare_cached(
-                    "INSERT INTO tokens (hash, user_id, created_at, expires_at)
-                     VALUES (?1, ?2, ?3, ?4)",
-                )?
-                .execute(params![
+                c.prepare_cached(sql::INSERT_TOKEN)?.execute(params![
                     &t.hash[..],
                     t.user_id,
                     t.created_at,
@@ -170,21 +184,75 @@ fn insert(c: &Connection, records: &[Record]) -> rusqlite::Result<()> {
                 ])?;
             }
             Record::Post(p) => {
-                c.prepare_cached(
-                    "INSERT INTO posts (id, author_id, title, body, version, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                )?
-                .execute(params![
+                c.prepare_cached(sql::INSERT_POST)?.execute(params![
                     p.id,
                     p.author_id,
                     p.title,
                     p.body,
+                    join_tags(&p.tags),
                     p.version,
                     p.created_at,
                     p.updated_at
+                ])?;
+                let mut tag = c.prepare_cached(crate::store::posts::sql::TAG)?;
+                for t in &p.tags {
+                    tag.execute(params![t, p.id])?;
+                }
+            }
+            Record::Comment(m) => {
+                c.prepare_cached(sql::INSERT_COMMENT)?.execute(params![
+                    m.id,
+                    m.post_id,
+                    m.author_id,
+                    m.body,
+                    m.version,
+                    m.created_at,
+                    m.updated_at
+                ])?;
+            }
+            Record::Like(l) => {
+                c.prepare_cached(sql::INSERT_LIKE)?.execute(params![
+                    l.user_id,
+                    l.post_id,
+                    l.created_at
                 ])?;
             }
         }
     }
     Ok(())
+}
+
+#[async_trait::async_trait]
+impl TransferStore for super::SqliteStore {
+    async fn export_users(&self, after: i64, limit: u32) -> StoreResult<Vec<UserRecord>> {
+        self.read(move |c| users(c, after, limit)).await
+    }
+
+    async fn export_tokens(&self, after: Vec<u8>, limit: u32) -> StoreResult<Vec<TokenRecord>> {
+        self.read(move |c| tokens(c, &after, limit)).await
+    }
+
+    async fn export_posts(&self, after: i64, limit: u32) -> StoreResult<Vec<PostRecord>> {
+        self.read(move |c| posts(c, after, limit)).await
+    }
+
+    async fn export_comments(&self, after: i64, limit: u32) -> StoreResult<Vec<CommentRecord>> {
+        self.read(move |c| comments(c, after, limit)).await
+    }
+
+    async fn export_likes(&self, after: (i64, i64), limit: u32) -> StoreResult<Vec<LikeRecord>> {
+        self.read(move |c| likes(c, after, limit)).await
+    }
+
+    async fn export_ids(&self) -> StoreResult<IdsRecord> {
+        self.read(ids).await
+    }
+
+    async fn is_empty(&self) -> StoreResult<bool> {
+        self.read(is_empty).await
+    }
+
+    async fn import(&self, steps: Receiver<ImportStep>) -> StoreResult<bool> {
+        self.writer.run(move |c| import(c, steps)).await?
+    }
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::store::{gate, StoreError, StoreResult};
+use crate::store::{gate, ChangeEvent, Publisher, StoreError, StoreResult};
 
 /// Most requests committed together; bounds the latency one commit adds to the first in the batch.
 const MAX_BATCH: usize = 256;
@@ -21,7 +21,8 @@ const MAX_BATCH: usize = 256;
 /// queued behind more work than any client will wait for.
 pub const MAX_QUEUED: u64 = 4096;
 
-type Reply = Box<dyn FnOnce(StoreResult<()>) + Send>;
+/// Told whether the batch committed; publishes the job's change event when it did.
+type Reply = Box<dyn FnOnce(StoreResult<()>, &Publisher) + Send>;
 type Job = Box<dyn FnOnce(&Connection) -> Reply + Send>;
 
 pub struct Writer {
@@ -74,7 +75,11 @@ impl FileIdentity {
 }
 
 impl Writer {
-    pub fn start(conn: Connection, file: FileIdentity) -> std::io::Result<Self> {
+    pub fn start(
+        conn: Connection,
+        file: FileIdentity,
+        publisher: Publisher,
+    ) -> std::io::Result<Self> {
         let (jobs, rx) = mpsc::unbounded_channel();
         let queued = Arc::new(AtomicU64::new(0));
         let taken = queued.clone();
@@ -82,7 +87,7 @@ impl Writer {
         let checked = file.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || write_loop(conn, rx, &taken, &checked))?;
+            .spawn(move || write_loop(conn, rx, &taken, &checked, &publisher))?;
         Ok(Self { jobs, queued, file })
     }
 
@@ -103,7 +108,18 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
-        self.submit(gate::current(), f).await
+        self.submit(gate::current(), f, |_: &T| None).await
+    }
+
+    /// As `run`, and once the transaction has committed, publishes the event `event` makes of the
+    /// result, in commit order (the batch's replies run in the order its jobs ran).
+    pub async fn run_publishing<T, F, E>(&self, f: F, event: E) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+        E: FnOnce(&T) -> Option<ChangeEvent> + Send + 'static,
+    {
+        self.submit(gate::current(), f, event).await
     }
 
     /// As `run`, for bookkeeping that is not the request's own write (idempotency records): it
@@ -113,13 +129,19 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
-        self.submit(None, f).await
+        self.submit(None, f, |_: &T| None).await
     }
 
-    async fn submit<T, F>(&self, gate: Option<Arc<gate::WriteGate>>, f: F) -> StoreResult<T>
+    async fn submit<T, F, E>(
+        &self,
+        gate: Option<Arc<gate::WriteGate>>,
+        f: F,
+        event: E,
+    ) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+        E: FnOnce(&T) -> Option<ChangeEvent> + Send + 'static,
     {
         if self.queued.load(Ordering::Relaxed) >= MAX_QUEUED {
             return Err(StoreError::Overloaded);
@@ -129,11 +151,15 @@ impl Writer {
             // The request is gone (its client left, or it timed out) before its turn: a write
             // nobody will be told about is not made.
             if reply_tx.is_closed() || gate.is_some_and(|g| !g.begin()) {
-                return Box::new(|_| {});
+                return Box::new(|_, _| {});
             }
             let result = in_savepoint(conn, f);
-            Box::new(move |committed: StoreResult<()>| {
-                let _ = reply_tx.send(committed.and(result));
+            Box::new(move |committed: StoreResult<()>, publisher: &Publisher| {
+                let result = committed.and(result);
+                if let Ok(value) = &result {
+                    publisher.publish_with(|| event(value));
+                }
+                let _ = reply_tx.send(result);
             })
         });
         self.queued.fetch_add(1, Ordering::Relaxed);
@@ -169,6 +195,7 @@ fn write_loop(
     mut rx: mpsc::UnboundedReceiver<Job>,
     queued: &AtomicU64,
     file: &FileIdentity,
+    publisher: &Publisher,
 ) {
     while let Some(first) = rx.blocking_recv() {
         queued.fetch_sub(1, Ordering::Relaxed);
@@ -207,7 +234,7 @@ fn write_loop(
             tracing::error!(error = %e, "commit failed; its batch of writes was rolled back");
         }
         for reply in replies {
-            reply(committed.clone());
+            reply(committed.clone(), publisher);
         }
     }
 }

@@ -5,9 +5,9 @@
 use std::collections::HashMap;
 use std::fmt::Display;
 
-use super::{IdsRecord, PostRecord, TokenRecord, UserRecord};
+use super::{CommentRecord, IdsRecord, LikeRecord, PostRecord, TokenRecord, UserRecord};
 use crate::auth::check_stored_hash;
-use crate::domain::{Email, PostBody, PostTitle, Timestamp, Username};
+use crate::domain::{CommentBody, Email, PostBody, PostTitle, Tags, Timestamp, Username};
 
 /// The largest id (and version) import accepts: 2^53, the largest integer a JavaScript client
 /// reads exactly, and 2^63 - 2^53 short of what the columns hold, so that no id handed out or
@@ -30,6 +30,8 @@ pub struct Checker {
     usernames: HashMap<String, i64>,
     posts: HashMap<i64, u64>,
     tokens: HashMap<[u8; 32], u64>,
+    comments: HashMap<i64, u64>,
+    likes: std::collections::HashSet<(i64, i64)>,
 }
 
 fn field(what: &str, name: &str, why: impl Display) -> String {
@@ -52,6 +54,8 @@ impl Checker {
             usernames: HashMap::new(),
             posts: HashMap::new(),
             tokens: HashMap::new(),
+            comments: HashMap::new(),
+            likes: std::collections::HashSet::new(),
         }
     }
 
@@ -152,15 +156,68 @@ impl Checker {
         }
         PostTitle::parse(&p.title).map_err(|e| field(&what, "title", e))?;
         PostBody::parse(&p.body).map_err(|e| field(&what, "body", e))?;
+        // Stored tags are already in their one form: lower case, no duplicates.
+        let tags = Tags::parse(&p.tags).map_err(|e| field(&what, "tags", e))?;
+        if tags.into_inner() != p.tags {
+            return Err(field(
+                &what,
+                "tags",
+                "must be lower case without duplicates",
+            ));
+        }
         in_bounds(p.version, 1).map_err(|e| field(&what, "version", e))?;
         self.times(&what, p.created_at, ("updated_at", p.updated_at), false)?;
         self.posts.insert(p.id, line);
         Ok(())
     }
 
+    pub fn comment(&mut self, line: u64, c: &CommentRecord) -> Result<(), String> {
+        let what = format!("comment {}", c.id);
+        in_bounds(c.id, 1).map_err(|e| field(&what, "id", e))?;
+        if let Some(first) = self.comments.get(&c.id) {
+            return Err(field(&what, "id", format!("already used on line {first}")));
+        }
+        if !self.posts.contains_key(&c.post_id) {
+            return Err(field(
+                &what,
+                "post_id",
+                format!("no post {} earlier in the dump", c.post_id),
+            ));
+        }
+        if !self.users.contains_key(&c.author_id) {
+            return Err(field(
+                &what,
+                "author_id",
+                format!("no user {} earlier in the dump", c.author_id),
+            ));
+        }
+        CommentBody::parse(&c.body).map_err(|e| field(&what, "body", e))?;
+        in_bounds(c.version, 1).map_err(|e| field(&what, "version", e))?;
+        self.times(&what, c.created_at, ("updated_at", c.updated_at), false)?;
+        self.comments.insert(c.id, line);
+        Ok(())
+    }
+
+    pub fn like(&mut self, l: &LikeRecord) -> Result<(), String> {
+        let what = format!("like of post {} by user {}", l.post_id, l.user_id);
+        if !self.users.contains_key(&l.user_id) {
+            return Err(field(&what, "user_id", "no such user earlier in the dump"));
+        }
+        if !self.posts.contains_key(&l.post_id) {
+            return Err(field(&what, "post_id", "no such post earlier in the dump"));
+        }
+        self.past(l.created_at)
+            .map_err(|e| field(&what, "created_at", e))?;
+        if !self.likes.insert((l.user_id, l.post_id)) {
+            return Err(field(&what, "user_id", "the same like twice"));
+        }
+        Ok(())
+    }
+
     pub fn ids(&self, ids: &IdsRecord) -> Result<(), String> {
         in_bounds(ids.users, 0).map_err(|e| field("ids", "users", e))?;
-        in_bounds(ids.posts, 0).map_err(|e| field("ids", "posts", e))
+        in_bounds(ids.posts, 0).map_err(|e| field("ids", "posts", e))?;
+        in_bounds(ids.comments, 0).map_err(|e| field("ids", "comments", e))
     }
 }
 
@@ -191,6 +248,7 @@ mod tests {
             author_id,
             title: "t".into(),
             body: String::new(),
+            tags: Vec::new(),
             version: 1,
             created_at: NOW,
             updated_at: NOW,
@@ -244,12 +302,14 @@ mod tests {
             .ids(&IdsRecord {
                 users: 0,
                 posts: MAX_ID,
+                comments: 0,
             })
             .unwrap();
         refused(
             check.ids(&IdsRecord {
                 users: i64::MAX,
                 posts: 0,
+                comments: 0,
             }),
             "ids: users:",
         );
@@ -257,6 +317,7 @@ mod tests {
             check.ids(&IdsRecord {
                 users: 0,
                 posts: -1,
+                comments: 0,
             }),
             "ids: posts:",
         );

@@ -8,7 +8,9 @@ use sha2::{Digest, Sha256};
 use tokio::sync::mpsc::Sender;
 
 use super::check::Checker;
-use super::{hex, Counts, Header, ImportStep, Imported, Line, Record, Trailer, BATCH, FORMAT};
+use super::{
+    hex, Counts, Header, ImportStep, Imported, Line, Record, Trailer, BATCH, FORMAT, VERSION,
+};
 use crate::domain::Timestamp;
 
 /// The longest line read: a post at its limits (200 characters of title, 64 KiB of body, every
@@ -49,6 +51,8 @@ fn kind(line: &Line) -> &'static str {
         Line::User(_) => "user",
         Line::Token(_) => "token",
         Line::Post(_) => "post",
+        Line::Comment(_) => "comment",
+        Line::Like(_) => "like",
         Line::Ids(_) => "ids record",
         Line::End(_) => "trailer",
     }
@@ -81,8 +85,8 @@ pub fn read(
     sha.update(&buf);
     let header: Header = serde_json::from_slice(&buf).context("line 1: not a postbase export")?;
     anyhow::ensure!(
-        header.format == FORMAT && (header.version == 1 || header.version == 2),
-        "line 1: expected a {FORMAT} version 1 or 2, found {} version {}",
+        header.format == FORMAT && (1..=VERSION).contains(&header.version),
+        "line 1: expected a {FORMAT} version 1 to {VERSION}, found {} version {}",
         header.format,
         header.version
     );
@@ -126,6 +130,16 @@ pub fn read(
                 check.post(n, &post).map_err(at)?;
                 imported.counts.posts += 1;
                 batch.push(Record::Post(post));
+            }
+            Line::Comment(comment) => {
+                check.comment(n, &comment).map_err(at)?;
+                imported.counts.comments += 1;
+                batch.push(Record::Comment(comment));
+            }
+            Line::Like(like) => {
+                check.like(&like).map_err(at)?;
+                imported.counts.likes += 1;
+                batch.push(Record::Like(like));
             }
             Line::Ids(seen) => {
                 check.ids(&seen).map_err(at)?;
@@ -171,6 +185,8 @@ fn verify(trailer: &Trailer, counts: Counts, sha: &Sha256) -> Result<(), String>
         users: trailer.users,
         tokens: trailer.tokens,
         posts: trailer.posts,
+        comments: trailer.comments,
+        likes: trailer.likes,
     };
     if said != counts {
         return Err(format!(

@@ -4,7 +4,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
 
-use super::token::{parse_bearer, TokenHash};
+use crate::auth::{parse_bearer, TokenHash};
 use crate::domain::Timestamp;
 use crate::error::ApiError;
 use crate::http::AppState;
@@ -46,6 +46,13 @@ impl FromRequestParts<AppState> for AuthUser {
 /// The caller if a valid token came with the request; anonymous otherwise (even for a bad token,
 /// since nothing on these routes needs one).
 pub struct MaybeAuthUser(pub Option<AuthUser>);
+
+impl MaybeAuthUser {
+    /// The caller's user id, if there is a caller.
+    pub fn id(&self) -> Option<i64> {
+        self.0.as_ref().map(|a| a.user.id)
+    }
+}
 
 impl FromRequestParts<AppState> for MaybeAuthUser {
     type Rejection = ApiError;

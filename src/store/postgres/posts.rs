@@ -1,0 +1,187 @@
+//! Posts on PostgreSQL: the statements are `store::posts::sql`; this binds them and maps rows.
+
+use async_trait::async_trait;
+use deadpool_postgres::{GenericClient, Object};
+use tokio_postgres::Row;
+
+use super::{missed, pg, text, PgStore};
+use crate::domain::Timestamp;
+use crate::store::posts::{join_tags, split_tags, sql};
+use crate::store::{
+    Change, ChangeEvent, NewPost, PageQuery, Post, PostChanges, PostFilter, PostStore, StoreResult,
+};
+
+/// A row of the posts' columns (see `sql`).
+fn post_row(r: &Row) -> StoreResult<Post> {
+    Ok(Post {
+        id: r.get(0),
+        title: text(r, 1)?,
+        body: text(r, 2)?,
+        author_id: r.get(3),
+        tags: split_tags(r.get(4)),
+        like_count: r.get(5),
+        comment_count: r.get(6),
+        liked: r.get(7),
+        created_at: Timestamp(r.get(8)),
+        updated_at: Timestamp(r.get(9)),
+        version: r.get(10),
+    })
+}
+
+/// The post as `viewer` sees it.
+pub(super) async fn by_id(
+    c: &impl GenericClient,
+    id: i64,
+    viewer: Option<i64>,
+) -> StoreResult<Option<Post>> {
+    let stmt = c.prepare_cached(&pg(sql::BY_ID)).await?;
+    c.query_opt(&stmt, &[&viewer, &id])
+        .await?
+        .as_ref()
+        .map(post_row)
+        .transpose()
+}
+
+async fn set_tags(c: &impl GenericClient, id: i64, tags: &[String]) -> StoreResult<()> {
+    let untag = c.prepare_cached(&pg(sql::UNTAG)).await?;
+    c.execute(&untag, &[&id]).await?;
+    let tag = c.prepare_cached(&pg(sql::TAG)).await?;
+    for t in tags {
+        c.execute(&tag, &[t, &id]).await?;
+    }
+    Ok(())
+}
+
+async fn insert(mut c: Object, new: NewPost, now: Timestamp) -> StoreResult<Post> {
+    let tx = c.transaction().await?;
+    let stmt = tx.prepare_cached(&pg(sql::INSERT)).await?;
+    let row = tx
+        .query_one(
+            &stmt,
+            &[
+                &new.author_id,
+                &new.title.as_bytes(),
+                &new.body.as_bytes(),
+                &join_tags(&new.tags),
+                &now.micros(),
+            ],
+        )
+        .await?;
+    let id: i64 = row.get(0);
+    if !new.tags.is_empty() {
+        set_tags(&tx, id, &new.tags).await?;
+    }
+    tx.commit().await?;
+    Ok(Post {
+        id,
+        title: new.title,
+        body: new.body,
+        author_id: new.author_id,
+        tags: new.tags,
+        like_count: 0,
+        comment_count: 0,
+        liked: Some(false),
+        created_at: now,
+        updated_at: now,
+        version: row.get(1),
+    })
+}
+
+async fn update(
+    mut c: Object,
+    id: i64,
+    changes: PostChanges,
+    expected: Option<i64>,
+    viewer: Option<i64>,
+    now: Timestamp,
+) -> StoreResult<Change<Post>> {
+    let tx = c.transaction().await?;
+    let stmt = tx.prepare_cached(&pg(sql::UPDATE)).await?;
+    let tags = changes.tags.as_deref().map(join_tags);
+    let updated = tx
+        .query_opt(
+            &stmt,
+            &[
+                &id,
+                &changes.title.as_deref().map(str::as_bytes),
+                &changes.body.as_deref().map(str::as_bytes),
+                &tags,
+                &now.micros(),
+                &expected,
+            ],
+        )
+        .await?;
+    if updated.is_none() {
+        return missed(&tx, sql::EXISTS, id).await;
+    }
+    if let Some(tags) = &changes.tags {
+        set_tags(&tx, id, tags).await?;
+    }
+    let post = by_id(&tx, id, viewer).await?;
+    tx.commit().await?;
+    Ok(post.map_or(Change::NotFound, Change::Done))
+}
+
+#[async_trait]
+impl PostStore for PgStore {
+    async fn create_post(&self, new: NewPost, now: Timestamp) -> StoreResult<Post> {
+        let event = |p: &Post| Some(ChangeEvent::PostCreated(p.clone()));
+        self.write_publishing(|c| insert(c, new, now), event).await
+    }
+
+    async fn post(&self, id: i64, viewer: Option<i64>) -> StoreResult<Option<Post>> {
+        self.with(|c| async move { by_id(&c, id, viewer).await })
+            .await
+    }
+
+    async fn list_posts(
+        &self,
+        filter: PostFilter,
+        viewer: Option<i64>,
+        page: PageQuery,
+    ) -> StoreResult<Vec<Post>> {
+        self.with(|c| async move {
+            let stmt = c.prepare_cached(&pg(&sql::list(&filter))).await?;
+            let rows = c
+                .query(
+                    &stmt,
+                    &[
+                        &viewer,
+                        &page.after.unwrap_or(i64::MAX),
+                        &filter.tag,
+                        &filter.author,
+                        &filter.liked_by,
+                        &i64::from(page.limit),
+                    ],
+                )
+                .await?;
+            rows.iter().map(post_row).collect()
+        })
+        .await
+    }
+
+    async fn update_post(
+        &self,
+        id: i64,
+        changes: PostChanges,
+        expected_version: Option<i64>,
+        viewer: Option<i64>,
+        now: Timestamp,
+    ) -> StoreResult<Change<Post>> {
+        let run = |c| update(c, id, changes, expected_version, viewer, now);
+        let event = |c: &Change<Post>| c.done().map(|p| ChangeEvent::PostUpdated(p.clone()));
+        self.write_publishing(run, event).await
+    }
+
+    async fn delete_post(&self, id: i64, expected_version: Option<i64>) -> StoreResult<Change<()>> {
+        let run = |c: Object| async move {
+            let stmt = c.prepare_cached(&pg(sql::DELETE)).await?;
+            if c.execute(&stmt, &[&id, &expected_version]).await? == 0 {
+                return missed(&c, sql::EXISTS, id).await;
+            }
+            Ok(Change::Done(()))
+        };
+        let event = move |c: &Change<()>| c.done().map(|()| ChangeEvent::PostDeleted { id });
+        self.write_publishing(run, event).await
+    }
+}

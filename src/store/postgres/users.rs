@@ -1,0 +1,142 @@
+//! Users on PostgreSQL: the statements are `store::users::sql`; this binds them and maps rows.
+
+use async_trait::async_trait;
+use deadpool_postgres::Object;
+use tokio_postgres::Row;
+
+use super::{missed, pg, PgStore};
+use crate::domain::Timestamp;
+use crate::store::users::sql;
+use crate::store::{
+    Change, ChangeEvent, Credentials, NewUser, PageQuery, StoreResult, User, UserChanges, UserStore,
+};
+
+/// lower() on both sides: the unique index on lower(username) serves this lookup.
+const CREDENTIALS: &str = "SELECT id, username, email, admin, version, created_at, password_hash
+     FROM users WHERE lower(username) = lower($1)";
+
+/// A row of `sql::COLUMNS`, from column 0.
+pub(super) fn user_row(r: &Row) -> User {
+    User {
+        id: r.get(0),
+        username: r.get(1),
+        email: r.get(2),
+        admin: r.get(3),
+        version: r.get(4),
+        created_at: Timestamp(r.get(5)),
+    }
+}
+
+async fn update(
+    mut c: Object,
+    id: i64,
+    changes: UserChanges,
+    expected: Option<i64>,
+) -> StoreResult<Change<User>> {
+    let tx = c.transaction().await?;
+    let stmt = tx.prepare_cached(&pg(sql::UPDATE)).await?;
+    let email = changes.email.clone().flatten();
+    let row = tx
+        .query_opt(
+            &stmt,
+            &[
+                &id,
+                &expected,
+                &changes.email.is_some(),
+                &email,
+                &changes.password_hash,
+                &Timestamp::now().micros(),
+                &changes.admin,
+            ],
+        )
+        .await?;
+    let Some(row) = row else {
+        return missed(&tx, sql::EXISTS, id).await;
+    };
+    if changes.password_hash.is_some() {
+        let stmt = tx.prepare_cached(&pg(sql::REVOKE_OTHER_TOKENS)).await?;
+        let keep = changes.keep_token.as_ref().map(|h| &h[..]);
+        tx.execute(&stmt, &[&id, &keep]).await?;
+    }
+    tx.commit().await?;
+    Ok(Change::Done(user_row(&row)))
+}
+
+#[async_trait]
+impl UserStore for PgStore {
+    async fn create_user(&self, new: NewUser, now: Timestamp) -> StoreResult<User> {
+        let run = |c: Object| async move {
+            let stmt = c.prepare_cached(&pg(sql::INSERT)).await?;
+            let row = c
+                .query_one(
+                    &stmt,
+                    &[
+                        &new.username,
+                        &new.email,
+                        &new.password_hash,
+                        &new.admin,
+                        &now.micros(),
+                    ],
+                )
+                .await?;
+            Ok(user_row(&row))
+        };
+        let event = |u: &User| Some(ChangeEvent::UserCreated { id: u.id });
+        self.write_publishing(run, event).await
+    }
+
+    async fn user(&self, id: i64) -> StoreResult<Option<User>> {
+        self.with(|c| async move {
+            let stmt = c.prepare_cached(&pg(sql::BY_ID)).await?;
+            Ok(c.query_opt(&stmt, &[&id]).await?.as_ref().map(user_row))
+        })
+        .await
+    }
+
+    async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>> {
+        self.with(|c| async move {
+            let stmt = c.prepare_cached(CREDENTIALS).await?;
+            Ok(c.query_opt(&stmt, &[&username])
+                .await?
+                .map(|r| Credentials {
+                    user: user_row(&r),
+                    password_hash: r.get(6),
+                }))
+        })
+        .await
+    }
+
+    async fn list_users(&self, page: PageQuery) -> StoreResult<Vec<User>> {
+        self.with(|c| async move {
+            let stmt = c.prepare_cached(&pg(sql::LIST)).await?;
+            let rows = c
+                .query(&stmt, &[&page.after.unwrap_or(0), &i64::from(page.limit)])
+                .await?;
+            Ok(rows.iter().map(user_row).collect())
+        })
+        .await
+    }
+
+    async fn update_user(
+        &self,
+        id: i64,
+        changes: UserChanges,
+        expected_version: Option<i64>,
+    ) -> StoreResult<Change<User>> {
+        let event = |c: &Change<User>| c.done().map(|u| ChangeEvent::UserUpdated { id: u.id });
+        self.write_publishing(|c| update(c, id, changes, expected_version), event)
+            .await
+    }
+
+    async fn delete_user(&self, id: i64, expected_version: Option<i64>) -> StoreResult<Change<()>> {
+        let run = |c: Object| async move {
+            let stmt = c.prepare_cached(&pg(sql::DELETE)).await?;
+            if c.execute(&stmt, &[&id, &expected_version]).await? == 0 {
+                return missed(&c, sql::EXISTS, id).await;
+            }
+            Ok(Change::Done(()))
+        };
+        let event = move |c: &Change<()>| c.done().map(|()| ChangeEvent::UserDeleted { id });
+        self.write_publishing(run, event).await
+    }
+}

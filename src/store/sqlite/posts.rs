@@ -1,0 +1,172 @@
+//! Posts on SQLite: the statements are `store::posts::sql`; this binds them and maps rows.
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::{missed, SqliteStore};
+use crate::domain::Timestamp;
+use crate::store::posts::{join_tags, split_tags, sql};
+use crate::store::{
+    Change, ChangeEvent, NewPost, PageQuery, Post, PostChanges, PostFilter, PostStore, StoreResult,
+};
+
+/// A row of the posts' columns (see `sql`).
+fn post_row(r: &Row<'_>) -> rusqlite::Result<Post> {
+    Ok(Post {
+        id: r.get(0)?,
+        title: r.get(1)?,
+        body: r.get(2)?,
+        author_id: r.get(3)?,
+        tags: split_tags(&r.get::<_, String>(4)?),
+        like_count: r.get(5)?,
+        comment_count: r.get(6)?,
+        liked: r.get(7)?,
+        created_at: Timestamp(r.get(8)?),
+        updated_at: Timestamp(r.get(9)?),
+        version: r.get(10)?,
+    })
+}
+
+/// The post as `viewer` sees it.
+pub(super) fn by_id(
+    c: &Connection,
+    id: i64,
+    viewer: Option<i64>,
+) -> rusqlite::Result<Option<Post>> {
+    c.prepare_cached(sql::BY_ID)?
+        .query_row(params![viewer, id], post_row)
+        .optional()
+}
+
+fn set_tags(c: &Connection, id: i64, tags: &[String]) -> rusqlite::Result<()> {
+    c.prepare_cached(sql::UNTAG)?.execute([id])?;
+    let mut tag = c.prepare_cached(sql::TAG)?;
+    for t in tags {
+        tag.execute(params![t, id])?;
+    }
+    Ok(())
+}
+
+fn insert(c: &Connection, new: NewPost, now: Timestamp) -> rusqlite::Result<Post> {
+    let (id, version) = c.prepare_cached(sql::INSERT)?.query_row(
+        params![
+            new.author_id,
+            new.title,
+            new.body,
+            join_tags(&new.tags),
+            now.micros()
+        ],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    set_tags(c, id, &new.tags)?;
+    Ok(Post {
+        id,
+        title: new.title,
+        body: new.body,
+        author_id: new.author_id,
+        tags: new.tags,
+        like_count: 0,
+        comment_count: 0,
+        liked: Some(false),
+        created_at: now,
+        updated_at: now,
+        version,
+    })
+}
+
+fn update(
+    c: &Connection,
+    id: i64,
+    changes: &PostChanges,
+    expected: Option<i64>,
+    viewer: Option<i64>,
+    now: Timestamp,
+) -> rusqlite::Result<Change<Post>> {
+    let tags = changes.tags.as_deref().map(join_tags);
+    let updated = c
+        .prepare_cached(sql::UPDATE)?
+        .query_row(
+            params![
+                id,
+                changes.title,
+                changes.body,
+                tags,
+                now.micros(),
+                expected
+            ],
+            |_| Ok(()),
+        )
+        .optional()?;
+    if updated.is_none() {
+        return missed(c, sql::EXISTS, id);
+    }
+    if let Some(tags) = &changes.tags {
+        set_tags(c, id, tags)?;
+    }
+    Ok(by_id(c, id, viewer)?.map_or(Change::NotFound, Change::Done))
+}
+
+#[async_trait]
+impl PostStore for SqliteStore {
+    async fn create_post(&self, new: NewPost, now: Timestamp) -> StoreResult<Post> {
+        let event = |p: &Post| Some(ChangeEvent::PostCreated(p.clone()));
+        self.writer
+            .run_publishing(move |c| insert(c, new, now), event)
+            .await
+    }
+
+    async fn post(&self, id: i64, viewer: Option<i64>) -> StoreResult<Option<Post>> {
+        self.read(move |c| by_id(c, id, viewer)).await
+    }
+
+    async fn list_posts(
+        &self,
+        filter: PostFilter,
+        viewer: Option<i64>,
+        page: PageQuery,
+    ) -> StoreResult<Vec<Post>> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(&sql::list(&filter))?;
+            let rows = stmt.query_map(
+                params![
+                    viewer,
+                    page.after.unwrap_or(i64::MAX),
+                    filter.tag,
+                    filter.author,
+                    filter.liked_by,
+                    page.limit
+                ],
+                post_row,
+            )?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn update_post(
+        &self,
+        id: i64,
+        changes: PostChanges,
+        expected_version: Option<i64>,
+        viewer: Option<i64>,
+        now: Timestamp,
+    ) -> StoreResult<Change<Post>> {
+        let run = move |c: &Connection| update(c, id, &changes, expected_version, viewer, now);
+        let event = |c: &Change<Post>| c.done().map(|p| ChangeEvent::PostUpdated(p.clone()));
+        self.writer.run_publishing(run, event).await
+    }
+
+    async fn delete_post(&self, id: i64, expected_version: Option<i64>) -> StoreResult<Change<()>> {
+        let run = move |c: &Connection| {
+            if c.prepare_cached(sql::DELETE)?
+                .execute(params![id, expected_version])?
+                == 0
+            {
+                return missed(c, sql::EXISTS, id);
+            }
+            Ok(Change::Done(()))
+        };
+        let event = move |c: &Change<()>| c.done().map(|()| ChangeEvent::PostDeleted { id });
+        self.writer.run_publishing(run, event).await
+    }
+}

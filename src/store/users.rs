@@ -1,0 +1,92 @@
+//! Users: accounts, their credentials and changes to them.
+
+use async_trait::async_trait;
+
+use super::{Change, PageQuery, StoreResult};
+use crate::domain::Timestamp;
+
+/// A user as stored, without the password hash (see [`Credentials`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub email: Option<String>,
+    pub admin: bool,
+    /// Bumped on every change; the user's ETag.
+    pub version: i64,
+    pub created_at: Timestamp,
+}
+
+/// What login needs: the user and the argon2 hash to check the password against.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub email: Option<String>,
+    pub password_hash: String,
+    pub admin: bool,
+}
+
+/// Changes to a user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserChanges {
+    /// `Some(None)` clears the email.
+    pub email: Option<Option<String>>,
+    pub password_hash: Option<String>,
+    /// When the password changes, the user's other tokens are revoked; this one (the caller's) is kept.
+    pub keep_token: Option<[u8; 32]>,
+    /// Only from the shell (`postbase user set-admin`); the API never sets it.
+    pub admin: Option<bool>,
+}
+
+#[async_trait]
+pub trait UserStore {
+    /// [`super::StoreError::UsernameTaken`] when the name is taken, whatever its case.
+    async fn create_user(&self, new: NewUser, now: Timestamp) -> StoreResult<User>;
+    async fn user(&self, id: i64) -> StoreResult<Option<User>>;
+    /// Looked up case-insensitively.
+    async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>>;
+    /// Oldest first; `page.after` is the id the previous page ended on.
+    async fn list_users(&self, page: PageQuery) -> StoreResult<Vec<User>>;
+    /// Checks the version and writes in one statement; a new password revokes the user's other
+    /// tokens in the same transaction.
+    async fn update_user(
+        &self,
+        id: i64,
+        changes: UserChanges,
+        expected_version: Option<i64>,
+    ) -> StoreResult<Change<User>>;
+    /// Deletes the user with everything they own: tokens, posts, comments and likes.
+    async fn delete_user(&self, id: i64, expected_version: Option<i64>) -> StoreResult<Change<()>>;
+}
+
+/// The statements both backends run, with `?N` placeholders (PostgreSQL's `$N` is made from
+/// them: see `postgres::sql`). Nullable parameters are `CAST` so that PostgreSQL knows their type.
+pub mod sql {
+    pub const COLUMNS: &str = "id, username, email, admin, version, created_at";
+    pub const INSERT: &str =
+        "INSERT INTO users (username, email, password_hash, admin, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING id, username, email, admin, version, created_at";
+    pub const BY_ID: &str =
+        "SELECT id, username, email, admin, version, created_at FROM users WHERE id = ?1";
+    pub const LIST: &str = "SELECT id, username, email, admin, version, created_at FROM users
+         WHERE id > ?1 ORDER BY id LIMIT ?2";
+    pub const EXISTS: &str = "SELECT 1 FROM users WHERE id = ?1";
+    /// The version check is part of the write: racing edits cannot both pass it.
+    pub const UPDATE: &str = "UPDATE users SET email = CASE WHEN ?3 THEN ?4 ELSE email END,
+             password_hash = coalesce(?5, password_hash), admin = coalesce(?7, admin),
+             version = version + 1, updated_at = ?6
+         WHERE id = ?1 AND (CAST(?2 AS BIGINT) IS NULL OR version = ?2)
+         RETURNING id, username, email, admin, version, created_at";
+    /// A new password ends every other session, in the transaction of the change.
+    pub const REVOKE_OTHER_TOKENS: &str =
+        "DELETE FROM tokens WHERE user_id = ?1 AND hash IS DISTINCT FROM ?2";
+    /// Tokens, posts, comments and likes go with the user (ON DELETE CASCADE).
+    pub const DELETE: &str =
+        "DELETE FROM users WHERE id = ?1 AND (CAST(?2 AS BIGINT) IS NULL OR version = ?2)";
+}
