@@ -79,6 +79,20 @@ def liked_posts_of(user_id, n_posts):
     return [p for p in range(user_id, N_USERS * LIKES_PER_USER + 1, N_USERS) if p <= n_posts]
 
 
+def seeded_counts(post_id, n_posts):
+    """(like_count, comment_count) of a seeded post."""
+    likes = 1 if post_id <= min(n_posts, N_USERS * LIKES_PER_USER) else 0
+    comments = COMMENTS_PER_POST if post_id in commented_posts(n_posts) else 0
+    return likes, comments
+
+
+def post_etag(version, post_id, n_posts, liked=None, extra_comments=0):
+    """A seeded post's ETag: "<version>-<likes>-<comments>", then -l / -n for a viewer."""
+    likes, comments = seeded_counts(post_id, n_posts)
+    viewer = {True: "-l", False: "-n"}.get(liked, "")
+    return f'"{version}-{likes}-{comments + extra_comments}{viewer}"'
+
+
 def run_cmd(cmd, **kw):
     """Run a command, its output on stderr so stdout keeps only the results."""
     log("$ " + " ".join(str(c) for c in cmd))

@@ -2,8 +2,8 @@
 
 from collections import Counter
 
-from .common import (BENCH_TAG, COMMENTED_EVERY, N_USERS, commented_posts, comment_ids_of, cursor_for,
-                     liked_posts_of, tags_of)
+from .common import (BENCH_TAG, COMMENTED_EVERY, commented_posts, comment_ids_of, cursor_for, liked_posts_of,
+                     post_etag, seeded_counts, tags_of)
 
 COMMENT_KEYS = {"id", "post_id", "author_id", "body", "created_at", "updated_at"}
 
@@ -81,10 +81,12 @@ def social_writes(c):
         c.expect(r, h.get("location") == f"/api/comments/{p.get('id')}" and h.get("etag"),
                  f"Location: /api/comments/{p.get('id')} and an ETag",
                  f"location={h.get('location')} etag={h.get('etag')}")
-        st, _, got = c.req("GET", f"/api/posts/{post}")
-        had = len(comment_ids_of(post)) if post in commented_posts(n) else 0
+        st, h, got = c.req("GET", f"/api/posts/{post}")
+        had = seeded_counts(post, n)[1]
+        etag = post_etag(1, post, n, extra_comments=1)
         c.expect(f"GET /api/posts/{post} after the comment", isinstance(got, dict)
-                 and got.get("comment_count") == had + 1, f"comment_count {had + 1}", got)
+                 and got.get("comment_count") == had + 1 and h.get("etag") == etag,
+                 f"comment_count {had + 1}, ETag: {etag}", f"{got} etag={h.get('etag')}")
 
     r = f'POST /api/posts/{post}/comments {{"body": "   "}} (token)'
     st, h, p = c.req("POST", f"/api/posts/{post}/comments", {"body": "   "}, c.auth)
@@ -96,14 +98,17 @@ def social_writes(c):
 
     # A post user7 does not like yet, and how many likes it has from the seed.
     target = next(x for x in range(n, 0, -1) if x not in liked_posts_of(c.uid, n))
-    base = sum(1 for u in range(1, N_USERS + 1) if target in liked_posts_of(u, n))
+    base = seeded_counts(target, n)[0]
     for method, liked, count in (("PUT", True, base + 1), ("PUT", True, base + 1),
                                  ("DELETE", False, base), ("DELETE", False, base)):
         r = f"{method} /api/posts/{target}/like (token of user7)"
         st, h, p = c.req(method, f"/api/posts/{target}/like", headers=c.auth)
         c.post_shape(r, p, viewer=True)
-        c.expect(r, st == 200 and isinstance(p, dict) and p.get("liked") is liked and p.get("like_count") == count,
-                 f'200, "liked": {str(liked).lower()}, "like_count": {count}', f"{st} {p}")
+        etag = f'"1-{count}-{seeded_counts(target, n)[1]}-{"l" if liked else "n"}"'
+        c.expect(r, st == 200 and isinstance(p, dict) and p.get("liked") is liked and p.get("like_count") == count
+                 and h.get("etag") == etag,
+                 f'200, "liked": {str(liked).lower()}, "like_count": {count}, ETag: {etag}',
+                 f"{st} {p} etag={h.get('etag')}")
 
     r = f"PUT /api/posts/{n + 1000}/like (token)"
     st, h, p = c.req("PUT", f"/api/posts/{n + 1000}/like", headers=c.auth)

@@ -3,7 +3,7 @@
 from flask import g, jsonify, request
 
 from app import app, db
-from helpers import comment_json, encode_cursor, error, now_us, page_args, token_required
+from helpers import comment_json, encode_cursor, error, if_match_fails, now_us, page_args, token_required
 from models import Comment, Post
 
 
@@ -12,24 +12,30 @@ def comment_body(data):
     if not isinstance(data, dict):
         return None, error("Request body must be a JSON object", 400, "invalid_json")
     body = data.get("body")
-    if not isinstance(body, str) or not body.strip():
-        return None, error("Body required", 400, "field_required", {"body": "must not be empty"})
-    if len(body) > 10_000:
-        return None, error("Validation failed", 400, "validation_failed",
-                           {"body": "must be at most 10000 characters"})
+    if body is None:
+        return None, error("Body required", 400, "field_required", {"body": "is required"})
+    problem = None
+    if not isinstance(body, str):
+        problem = "must be a string"
+    elif not body.strip():
+        problem = "must not be empty"
+    elif len(body) > 10_000:
+        problem = "must be at most 10000 characters"
+    if problem:
+        return None, error(f"Invalid body: {problem}", 400, "invalid_field", {"body": problem})
     return body, None
 
 
 @app.route("/api/posts/<int:id>/comments", methods=["GET", "POST"])
 def post_comments(id):
-    if Post.query.get(id) is None:
-        return error("Post not found", 404, "not_found")
     if request.method == "GET":
         return list_comments(id)
     return create_comment(id)
 
 
 def list_comments(post_id):
+    if Post.query.get(post_id) is None:
+        return error("Post not found", 404, "not_found")
     limit, cursor_id, problem = page_args(b"c")
     if problem:
         return problem
@@ -47,6 +53,8 @@ def list_comments(post_id):
 
 @token_required
 def create_comment(post_id):
+    if Post.query.get(post_id) is None:
+        return error("Post not found", 404, "not_found")
     body, problem = comment_body(request.get_json(silent=True))
     if problem:
         return problem
@@ -81,8 +89,7 @@ def change_comment(comment):
         may = Post.query.get(comment.post_id).author_id == user.id
     if not may:
         return error("Only the author may change this comment", 403, "forbidden")
-    if_match = request.headers.get("If-Match")
-    if if_match is not None and if_match != f'"{comment.version}"':
+    if if_match_fails(comment.version):
         return error("Precondition failed", 412, "precondition_failed")
     if request.method == "DELETE":
         db.session.delete(comment)

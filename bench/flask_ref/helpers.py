@@ -41,7 +41,7 @@ def user_json(user, with_email=False):
 
 
 def post_json(post, viewer=None):
-    """A post; `liked` only when the request carried a valid token (`viewer`)."""
+    """A post; `liked` only for a `viewer` (a request with a valid token that reads the post)."""
     data = {
         "id": post.id,
         "title": post.title,
@@ -56,6 +56,24 @@ def post_json(post, viewer=None):
     data["created_at"] = rfc3339(post.created_at)
     data["updated_at"] = rfc3339(post.updated_at)
     return data
+
+
+def post_response(post, viewer=None, status=200):
+    """A post with its ETag: the version, the counts and, for a viewer, whether they like it, so
+    that the tag changes whenever anything that viewer sees changes (as postbase's does)."""
+    data = post_json(post, viewer)
+    liked = {True: "-l", False: "-n"}.get(data.get("liked"), "")
+    resp = jsonify(data)
+    resp.status_code = status
+    resp.headers["ETag"] = f'"{post.version}-{post.like_count}-{post.comment_count}{liked}"'
+    resp.headers["Vary"] = "Authorization"
+    return resp
+
+
+def if_match_fails(version):
+    """Whether an If-Match names another version (its first part: a post's tag has more)."""
+    if_match = request.headers.get("If-Match")
+    return if_match is not None and if_match.strip('"').split("-")[0] != str(version)
 
 
 def comment_json(comment):

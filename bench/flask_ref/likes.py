@@ -5,7 +5,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
 from app import app, db
-from helpers import error, now_us, post_json, token_required
+from helpers import error, now_us, post_response, token_required
 from models import Like, Post, Tag, taggings
 
 
@@ -25,9 +25,7 @@ def like(id):
     elif request.method == "DELETE" and existing is not None:
         db.session.delete(existing)
         db.session.commit()
-    resp = jsonify(post_json(post, g.current_user))
-    resp.headers["ETag"] = f'"{post.version}"'
-    return resp
+    return post_response(post, g.current_user)
 
 
 @app.route("/api/tags")

@@ -3,8 +3,8 @@
 from flask import g, jsonify, request
 
 from app import app, db
-from helpers import (encode_cursor, error, now_us, page_args, parse_tags, post_json, tags_named,
-                     token_optional, token_required)
+from helpers import (encode_cursor, error, if_match_fails, now_us, page_args, parse_tags, post_json,
+                     post_response, tags_named, token_optional, token_required)
 from models import Like, Post, Tag
 
 
@@ -38,7 +38,7 @@ def list_posts():
     if tag is not None:
         names, problem = parse_tags([tag])
         if problem:
-            return error(f"Invalid tag: {problem}", 400, "validation_failed", {"tag": problem})
+            return error(f"Invalid tag: {problem}", 400, "invalid_field", {"tag": problem})
         query = query.filter(Post.tags.any(Tag.name == names[0]))
         filters.append(f"&tag={names[0]}")
     if cursor_id is not None:
@@ -72,7 +72,7 @@ def post_fields(data, partial):
     if "tags" in data or not partial:
         names, problem = parse_tags(data.get("tags", []))
         if problem:
-            return None, error("Validation failed", 400, "validation_failed", {"tags": problem})
+            return None, error(f"Invalid tags: {problem}", 400, "invalid_field", {"tags": problem})
         changes["tags"] = tags_named(names)
     return changes, None
 
@@ -89,10 +89,9 @@ def create_post():
     post = Post(author_id=g.current_user.id, version=1, created_at=ts, updated_at=ts, **changes)
     db.session.add(post)
     db.session.commit()
-    resp = jsonify(post_json(post, g.current_user))
+    resp = post_response(post, status=201)  # a write's answer shows the post as anyone sees it
     resp.headers["Location"] = f"/api/posts/{post.id}"
-    resp.headers["ETag"] = f'"{post.version}"'
-    return resp, 201
+    return resp
 
 
 @app.route("/api/posts/<int:id>", methods=["GET", "PUT", "PATCH", "DELETE"])
@@ -109,12 +108,9 @@ def get_post(id):
     post = Post.query.get(id)
     if post is None:
         return error("Post not found", 404, "not_found")
-    etag = f'"{post.version}"'
-    if request.headers.get("If-None-Match") == etag:
-        return "", 304, {"ETag": etag, "Vary": "Authorization"}
-    resp = jsonify(post_json(post, g.current_user))
-    resp.headers["ETag"] = etag
-    resp.headers["Vary"] = "Authorization"
+    resp = post_response(post, g.current_user)
+    if request.headers.get("If-None-Match") == resp.headers["ETag"]:
+        return "", 304, {"ETag": resp.headers["ETag"], "Vary": "Authorization"}
     return resp
 
 
@@ -125,8 +121,7 @@ def own_post(id):
         return None, error("Post not found", 404, "not_found")
     if post.author_id != g.current_user.id and not g.current_user.admin:
         return None, error("Only the author may change this post", 403, "forbidden")
-    if_match = request.headers.get("If-Match")
-    if if_match is not None and if_match != f'"{post.version}"':
+    if if_match_fails(post.version):
         return None, error("Precondition failed", 412, "precondition_failed")
     return post, None
 
@@ -147,9 +142,7 @@ def update_post(id):
     post.version += 1
     post.updated_at = now_us()
     db.session.commit()
-    resp = jsonify(post_json(post, g.current_user))
-    resp.headers["ETag"] = f'"{post.version}"'
-    return resp
+    return post_response(post)
 
 
 @token_required
