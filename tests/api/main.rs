@@ -3,6 +3,7 @@
 
 mod cluster;
 mod helpers;
+mod instance;
 mod server;
 
 mod cli;
@@ -19,6 +20,7 @@ mod logs;
 mod multi;
 mod operations;
 mod operator;
+mod outage;
 mod owasp;
 mod pagination;
 mod pg_tls;

@@ -9,7 +9,7 @@ use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, 
 
 use crate::cluster::Cluster;
 use crate::helpers::{postgres_only, Backend, TestDb, SKIP_POSTGRES_VAR};
-use crate::multi::Instance;
+use crate::instance::Instance;
 
 const BIN: &str = env!("CARGO_BIN_EXE_postbase");
 

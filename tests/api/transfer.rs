@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::helpers::{backends, spawn_app, Backend, TestDb, PASSWORD};
-use crate::multi::Instance;
+use crate::instance::Instance;
 
 const BIN: &str = env!("CARGO_BIN_EXE_postbase");
 
