@@ -5,6 +5,7 @@ mod cluster;
 mod helpers;
 mod instance;
 mod server;
+mod test_db;
 
 mod cli;
 mod conditional;

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{postgres_only, Backend, TestDb};
+use crate::helpers::{postgres_only, Backend};
 use crate::instance::Instance;
+use crate::test_db::TestDb;
 
 postgres_only!(a_user_and_their_tokens_are_the_same_on_both_instances);
 async fn a_user_and_their_tokens_are_the_same_on_both_instances(backend: Backend) {

@@ -12,8 +12,9 @@ use serde_json::Value;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-use crate::helpers::{postgres_only, Backend, TestDb};
+use crate::helpers::{postgres_only, Backend};
 use crate::instance::Instance;
+use crate::test_db::TestDb;
 
 /// A TCP proxy between postbase and PostgreSQL that a test can cut and restore.
 struct Proxy {
