@@ -32,7 +32,7 @@ export const postsView: View = (app, main, params) => {
       : "",
     notice(app) ?? "",
     me
-      ? h("details", { class: "compose", open: true }, h("summary", {}, "Write a post"), newPostForm(app, (post) => list.prepend(post)).element)
+      ? h("details", { class: "compose", open: true }, h("summary", {}, "Write a post"), newPostForm(app, (post) => (!tag || post.tags.includes(tag)) && list.prepend(post)).element)
       : h("p", { class: "hint" }, h("a", { href: "#/login" }, "Log in"), " or ", h("a", { href: "#/signup" }, "sign up"), " to write posts."),
     list.element,
   );
