@@ -71,7 +71,8 @@ describe("tags, likes and comments in the browser client", () => {
     await form.getByTestId("body").fill("A post with tags, likes and comments.");
     await form.getByTestId("tags").fill("Rust, not/allowed");
     await form.getByTestId("submit").click();
-    await form.locator("[role=alert]:visible, .field-error:visible").first().waitFor();
+    await form.getByTestId("field-error-tags").waitFor();
+    assert.match(await form.getByTestId("field-error-tags").textContent(), /letters, digits/);
     assert.equal(await posts().filter({ hasText: "Tagged from the browser" }).count(), 0, "nothing written");
 
     await form.getByTestId("tags").fill("Rust, web rust");
