@@ -124,6 +124,9 @@ async fn list(
 }
 
 /// Comment on a post as the token's user.
+///
+/// `body` is 1-10,000 characters, not blank. The answer is the comment with its `ETag` and
+/// `Location`; the post's `comment_count` goes up in the same transaction.
 #[utoipa::path(post, path = "/api/posts/{id}/comments", operation_id = "createComment", tag = "comments",
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "Post id", minimum = 1)),
@@ -167,6 +170,9 @@ async fn load(state: &AppState, raw_id: &str) -> Result<Comment, ApiError> {
 }
 
 /// One comment.
+///
+/// Public. Its `ETag` is its version: send it in `If-None-Match` to get 304 while the comment is
+/// unchanged, or in `If-Match` of an edit so that it applies only to the version you read.
 #[utoipa::path(get, path = "/api/comments/{id}", operation_id = "getComment", tag = "comments",
     params(
         ("id" = i64, Path, description = "Comment id", minimum = 1),

@@ -15,7 +15,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::{changed, ApiError};
-use crate::store::{Change, StoreResult};
+use crate::store::Change;
 
 /// Something with a version: every write of it bumps the version, which its ETag starts with.
 pub trait Versioned {
@@ -31,7 +31,7 @@ pub trait Versioned {
 /// (403), check `If-Match` against its version (412), then `write` with the version the write must
 /// still find, so that a racing writer between the check and the write is caught too (412), and
 /// a resource deleted meanwhile is a 404 (`not_found`).
-pub async fn change<R, T, Fut>(
+pub async fn change<R, T, E, Fut>(
     headers: &HeaderMap,
     loaded: Result<R, ApiError>,
     authorise: impl FnOnce(&R) -> Result<(), ApiError>,
@@ -40,12 +40,16 @@ pub async fn change<R, T, Fut>(
 ) -> Result<T, ApiError>
 where
     R: Versioned,
-    Fut: Future<Output = StoreResult<Change<T>>>,
+    E: Into<ApiError>,
+    Fut: Future<Output = Result<Change<T>, E>>,
 {
     let resource = loaded?;
     authorise(&resource)?;
     let expected = require_match(headers, resource.version())?;
-    changed(write(resource, expected).await?, not_found)
+    changed(
+        write(resource, expected).await.map_err(Into::into)?,
+        not_found,
+    )
 }
 
 pub fn etag(version: i64) -> HeaderValue {

@@ -119,33 +119,6 @@ impl FromRequest<AppState> for JsonObject {
     }
 }
 
-/// What a field of a JSON object holds, when the caller only accepts a string.
-pub enum StrField<'a> {
-    Absent,
-    Null,
-    Value(&'a str),
-}
-
-impl JsonObject {
-    /// Reads a string field; any other JSON type is a 400 naming the field.
-    pub fn string(&self, name: &str) -> Result<StrField<'_>, ApiError> {
-        match self.0.get(name) {
-            None => Ok(StrField::Absent),
-            Some(Value::Null) => Ok(StrField::Null),
-            Some(Value::String(s)) => Ok(StrField::Value(s)),
-            Some(_) => Err(ApiError::invalid_field(name, "must be a string")),
-        }
-    }
-
-    /// A string field where `null` means the same as absent.
-    pub fn opt_string(&self, name: &str) -> Result<Option<&str>, ApiError> {
-        Ok(match self.string(name)? {
-            StrField::Value(s) => Some(s),
-            StrField::Absent | StrField::Null => None,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,7 +51,8 @@ pub struct ErrorDoc {
     tags(
         (name = "users", description = "Accounts"),
         (name = "tokens", description = "Logging in and out"),
-        (name = "posts", description = "Posts"),
+        (name = "posts", description = "Posts, their likes and tags"),
+        (name = "comments", description = "Comments on posts"),
         (name = "operations", description = "Probes, metrics and this document")
     )
 )]

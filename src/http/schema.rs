@@ -2,7 +2,7 @@
 //! once, in the domain type, and the published document takes it from there. Body types use them
 //! with `#[schema(inline)]`.
 
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
@@ -83,3 +83,17 @@ schema!(
         ))
         .into()
 );
+
+/// `current_password`: a plain string or null (any typed password is checked, under the login
+/// throttle), as long as the longest a password may be.
+pub fn current_password() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .max_length(Some(Password::MAX))
+        .description(Some(
+            "The account's present password: required with `password` when users change their \
+             own (a stolen token alone must not take an account over); not when an admin changes \
+             another's.",
+        ))
+        .into()
+}

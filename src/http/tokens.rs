@@ -4,13 +4,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::AuthUser;
-use super::json::JsonObject;
+use super::body::Body;
 use super::metrics::Metrics;
 use super::openapi::ErrorDoc;
 use super::rate_limit::ClientIp;
@@ -27,12 +27,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(profile))
 }
 
+// Plain strings, not `Username`/`Password`: a login with a name or password no account can have
+// is a 401 like any other wrong guess, not a 400 that tells the rules.
 /// Log-in credentials.
-#[derive(ToSchema)]
-#[expect(
-    dead_code,
-    reason = "describes the body for the OpenAPI document; parsed by JsonObject"
-)]
+#[derive(Deserialize, ToSchema)]
 struct Login {
     username: String,
     password: String,
@@ -67,19 +65,13 @@ struct Issued<'a> {
 async fn login(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
-    body: JsonObject,
+    Body(Login { username, password }): Body<Login>,
 ) -> Result<Response, ApiError> {
-    let username = body
-        .opt_string("username")?
-        .ok_or_else(|| ApiError::required("username", "Username required"))?;
-    let password = body
-        .opt_string("password")?
-        .ok_or_else(|| ApiError::required("password", "Password required"))?;
     // A name or password no account can have is refused without hashing: it says nothing about
     // any user. Usernames are ASCII by their own rules, so one canonical form (ASCII lower case)
     // serves lookup, uniqueness and throttling alike, and no Unicode case folding of a database
     // can make `\u{212A}ate` reach `kate`.
-    let Ok(username) = Username::parse(username) else {
+    let Ok(username) = Username::parse(&username) else {
         Metrics::count(&state.metrics.logins_failed);
         tracing::warn!("failed login: not a possible username");
         return Err(ApiError::InvalidCredentials);
@@ -108,7 +100,7 @@ async fn login(
     // Unknown users are checked against a decoy hash: same answer, same time as a wrong password.
     let ok = state
         .hasher
-        .verify(password, found.as_ref().map(|c| c.password_hash.as_str()))
+        .verify(&password, found.as_ref().map(|c| c.password_hash.as_str()))
         .await?;
     let known = found.is_some();
     let Some(credentials) = found.filter(|_| ok) else {

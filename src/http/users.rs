@@ -4,21 +4,20 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::{AuthUser, MaybeAuthUser};
-use super::conditional::require_match;
-use super::conditional::{etag, never_stored, not_modified, public_revalidated};
-use super::json::{JsonObject, StrField};
+use super::body::Body;
+use super::conditional::{change, etag, never_stored, not_modified, public_revalidated, Versioned};
 use super::openapi::{EmailOrNone, ErrorDoc};
 use super::pagination::{finish_page, page_response, ListKind, ListParams};
 use super::rate_limit::ClientIp;
-use super::{parse_id, AppState};
+use super::{created, parse_id, AppState};
 use crate::domain::{Email, Password, Timestamp, Username};
-use crate::error::{changed, ApiError};
+use crate::error::ApiError;
 use crate::store::{NewUser, User, UserChanges};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -63,37 +62,51 @@ pub struct PrivateUser<'a> {
 }
 
 /// Sign-up. Any other field (`id`, `admin`, ...) is ignored.
-#[derive(ToSchema)]
-#[expect(
-    dead_code,
-    reason = "describes the body for the OpenAPI document; parsed by JsonObject"
-)]
+#[derive(Deserialize, ToSchema)]
 struct SignUp {
-    #[schema(min_length = 3, max_length = 32, pattern = "^[A-Za-z0-9_-]+$")]
-    username: String,
-    #[schema(min_length = 8, max_length = 128)]
-    password: String,
+    #[schema(inline)]
+    username: Username,
+    #[schema(inline)]
+    password: Password,
+    #[serde(default, deserialize_with = "email_or_none")]
     #[schema(value_type = EmailOrNone, required = false)]
-    email: Option<String>,
+    email: Option<Email>,
 }
 
 /// Changes to an account; absent fields are left as they are.
-#[derive(ToSchema)]
-#[expect(
-    dead_code,
-    reason = "describes the body for the OpenAPI document; parsed by JsonObject"
-)]
+#[derive(Deserialize, ToSchema)]
 struct UserPatch {
     /// A new email; `""` or `null` removes it.
+    #[serde(default, deserialize_with = "email_change")]
     #[schema(value_type = EmailOrNone, required = false)]
-    email: Option<String>,
+    email: Option<Option<Email>>,
     /// A new password; the account's other sessions are logged out.
-    #[schema(min_length = 8, max_length = 128)]
-    password: Option<String>,
+    #[schema(inline)]
+    password: Option<Password>,
     /// The account's present password: required with `password` when users change their own
     /// (a stolen token alone must not take an account over); not when an admin changes another's.
-    #[schema(max_length = 128)]
+    #[schema(schema_with = super::schema::current_password)]
     current_password: Option<String>,
+}
+
+/// An email, where `""` and `null` mean none.
+fn email_or_none<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Email>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        None => Ok(None),
+        Some(e) if e.is_empty() => Ok(None),
+        Some(e) => Email::parse(&e).map(Some).map_err(serde::de::Error::custom),
+    }
+}
+
+/// A change of email: present (even as `null` or `""`, which remove it) or absent (`None`).
+fn email_change<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<Email>>, D::Error> {
+    email_or_none(d).map(Some)
+}
+
+impl Versioned for User {
+    fn version(&self) -> i64 {
+        self.version
+    }
 }
 
 pub fn public(u: &User) -> PublicUser<'_> {
@@ -136,20 +149,14 @@ pub fn no_store(mut res: Response) -> Response {
         (status = 409, description = "`Username already taken` (case-insensitively), or a request with this `Idempotency-Key` still in progress", body = ErrorDoc),
         (status = 422, description = "This `Idempotency-Key` was used with a different request", body = ErrorDoc),
     ))]
-async fn create(State(state): State<AppState>, body: JsonObject) -> Result<Response, ApiError> {
-    let username = match body.opt_string("username")? {
-        None => return Err(ApiError::required("username", "Username required")),
-        Some(u) => Username::parse(u).map_err(|p| ApiError::invalid_field("username", p))?,
-    };
-    let password = match body.opt_string("password")? {
-        None => return Err(ApiError::required("password", "Password required")),
-        Some(p) => Password::parse(p).map_err(|p| ApiError::invalid_field("password", p))?,
-    };
-    let email = body
-        .opt_string("email")?
-        .filter(|e| !e.is_empty())
-        .map(|e| Email::parse(e).map_err(|p| ApiError::invalid_field("email", p)))
-        .transpose()?;
+async fn create(
+    State(state): State<AppState>,
+    Body(SignUp {
+        username,
+        password,
+        email,
+    }): Body<SignUp>,
+) -> Result<Response, ApiError> {
     let password_hash = state.hasher.hash(&password).await?;
     let user = state
         .store
@@ -163,14 +170,9 @@ async fn create(State(state): State<AppState>, body: JsonObject) -> Result<Respo
             Timestamp::now(),
         )
         .await?;
-    let location = format!("/api/users/{}", user.id);
     let mut res = (StatusCode::CREATED, Json(public(&user))).into_response();
-    res.headers_mut().insert(
-        header::LOCATION,
-        HeaderValue::from_str(&location).expect("an id path is a valid header"),
-    );
     res.headers_mut().insert(header::ETAG, etag(user.version));
-    Ok(res)
+    Ok(created(res, &format!("/api/users/{}", user.id)))
 }
 
 /// List users, oldest first.
@@ -286,47 +288,43 @@ async fn update(
     caller: AuthUser,
     ClientIp(client): ClientIp,
     headers: HeaderMap,
-    body: JsonObject,
+    Body(patch): Body<UserPatch>,
 ) -> Result<Response, ApiError> {
     let user = load(&state, &id).await?;
     if !caller.may_act_for(user.id) {
         return Err(ApiError::Forbidden("You may only change your own account"));
     }
-    let mut changes = UserChanges::default();
-    match body.string("email")? {
-        StrField::Absent => {}
-        StrField::Null => changes.email = Some(None),
-        StrField::Value("") => changes.email = Some(None),
-        StrField::Value(e) => {
-            let email = Email::parse(e).map_err(|p| ApiError::invalid_field("email", p))?;
-            changes.email = Some(Some(email.into_inner()));
-        }
-    }
-    let password = body
-        .opt_string("password")?
-        .map(|p| Password::parse(p).map_err(|p| ApiError::invalid_field("password", p)))
-        .transpose()?;
     let own = caller.user.id == user.id;
     let current =
-        match (&password, own) {
-            (Some(_), true) => Some(body.opt_string("current_password")?.ok_or_else(|| {
+        match (&patch.password, own) {
+            (Some(_), true) => Some(patch.current_password.as_deref().ok_or_else(|| {
                 ApiError::required("current_password", "Current password required")
             })?),
             _ => None,
         };
-    // After the body: a request wrong in itself gets 400 whatever version it names.
-    let expected = require_match(&headers, user.version)?;
-    if let Some(current) = current {
-        check_current_password(&state, &user.username, current, client).await?;
-    }
-    if let Some(password) = password {
-        changes.password_hash = Some(state.hasher.hash(&password).await?);
-        changes.keep_token = (caller.user.id == user.id).then_some(caller.token.0);
-    }
-    let updated = changed(
-        state.store.update_user(user.id, changes, expected).await?,
+    let mut changes = UserChanges {
+        email: patch.email.map(|e| e.map(Email::into_inner)),
+        ..UserChanges::default()
+    };
+    // The password is checked and hashed between `If-Match` and the write: the one conditional
+    // path, with this account's own steps in its write.
+    let updated = change(
+        &headers,
+        Ok(user),
+        |_| Ok(()),
         NOT_FOUND,
-    )?;
+        |user, expected| async move {
+            if let Some(current) = current {
+                check_current_password(&state, &user.username, current, client).await?;
+            }
+            if let Some(password) = &patch.password {
+                changes.password_hash = Some(state.hasher.hash(password).await?);
+                changes.keep_token = own.then_some(caller.token.0);
+            }
+            Ok::<_, ApiError>(state.store.update_user(user.id, changes, expected).await?)
+        },
+    )
+    .await?;
     let mut res = no_store(Json(private(&updated)).into_response());
     res.headers_mut()
         .insert(header::ETAG, etag(updated.version));
@@ -380,11 +378,17 @@ async fn remove(
     caller: AuthUser,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    let user = load(&state, &id).await?;
-    if !caller.may_act_for(user.id) {
-        return Err(ApiError::Forbidden("You may only delete your own account"));
-    }
-    let expected = require_match(&headers, user.version)?;
-    changed(state.store.delete_user(user.id, expected).await?, NOT_FOUND)?;
+    let authorise = |user: &User| {
+        if caller.may_act_for(user.id) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("You may only delete your own account"))
+        }
+    };
+    let loaded = load(&state, &id).await;
+    change(&headers, loaded, authorise, NOT_FOUND, |user, expected| {
+        state.store.delete_user(user.id, expected)
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,7 +5,8 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use crate::helpers::{postgres_only, with_database, Backend};
+use crate::helpers::{postgres_only, Backend};
+use crate::test_db::with_database;
 
 const BIN: &str = env!("CARGO_BIN_EXE_postbase");
 

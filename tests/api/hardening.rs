@@ -9,10 +9,9 @@ use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{
-    admin_sql, assert_error, backends, postgres_only, spawn_app, Backend, PASSWORD,
-};
+use crate::helpers::{assert_error, backends, postgres_only, spawn_app, Backend, PASSWORD};
 use crate::server::Server;
+use crate::test_db::admin_sql;
 
 fn sqlite_path(server: &Server) -> String {
     server

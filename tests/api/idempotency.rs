@@ -4,8 +4,9 @@
 use reqwest::{Method, Response};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, backends, postgres_only, spawn_app, Backend, TestApp, TestDb};
-use crate::multi::Instance;
+use crate::helpers::{assert_error, backends, postgres_only, spawn_app, Backend, TestApp};
+use crate::instance::Instance;
+use crate::test_db::TestDb;
 
 async fn create(app: &TestApp, token: &str, key: &str, title: &str) -> Response {
     app.authed(Method::POST, "/api/posts", token)

@@ -5,7 +5,8 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{backends, Backend, TestDb, PASSWORD};
+use crate::helpers::{backends, Backend, PASSWORD};
+use crate::test_db::TestDb;
 use crate::transfer::{assert_refused, export, import, seal};
 
 /// 2025-11-25, in microseconds.

@@ -3,7 +3,9 @@
 
 mod cluster;
 mod helpers;
+mod instance;
 mod server;
+mod test_db;
 
 mod cli;
 mod comments;
@@ -21,7 +23,10 @@ mod logs;
 mod multi;
 mod operations;
 mod operator;
-mod owasp;
+mod outage;
+mod owasp_access;
+mod owasp_limits;
+mod owasp_surface;
 mod pagination;
 mod pg_tls;
 mod posts;

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 
 use crate::cluster::Cluster;
-use crate::helpers::{postgres_only, Backend, TestDb, SKIP_POSTGRES_VAR};
-use crate::multi::Instance;
+use crate::helpers::{postgres_only, Backend, SKIP_POSTGRES_VAR};
+use crate::instance::Instance;
+use crate::test_db::TestDb;
 
 const BIN: &str = env!("CARGO_BIN_EXE_postbase");
 

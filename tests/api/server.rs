@@ -10,7 +10,8 @@ use std::time::Duration;
 use reqwest::{Method, RequestBuilder};
 use serde_json::{json, Value};
 
-use crate::helpers::{Backend, TestDb, PASSWORD};
+use crate::helpers::{Backend, PASSWORD};
+use crate::test_db::TestDb;
 
 const BIN: &str = env!("CARGO_BIN_EXE_postbase");
 

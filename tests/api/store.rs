@@ -7,7 +7,8 @@ use postbase::store::{
     StoreError, UserChanges,
 };
 
-use crate::helpers::{backends, Backend, TestDb};
+use crate::helpers::{backends, Backend};
+use crate::test_db::TestDb;
 
 async fn open(backend: &Backend) -> (TestDb, DynStore) {
     let db = TestDb::new(backend).await;

@@ -9,8 +9,9 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{backends, spawn_app, Backend, TestDb, PASSWORD};
-use crate::multi::Instance;
+use crate::helpers::{backends, spawn_app, Backend, PASSWORD};
+use crate::instance::Instance;
+use crate::test_db::TestDb;
 
 const BIN: &str = env!("CARGO_BIN_EXE_postbase");
 

@@ -17,6 +17,20 @@ export interface Post {
   title: string;
   body: string;
   author_id: number;
+  tags: string[];
+  like_count: number;
+  comment_count: number;
+  /** Present only when the request carried a valid token: whether that user likes the post. */
+  liked?: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Comment {
+  id: number;
+  post_id: number;
+  author_id: number;
+  body: string;
   created_at: string;
   updated_at: string;
 }
@@ -75,6 +89,8 @@ interface RequestOptions {
   body?: unknown;
   /** Send the session token; a 401 then means the session is over, not bad credentials. */
   auth?: boolean;
+  /** Send the session token if there is one (it only changes what is shown, like `liked`). */
+  viewer?: boolean;
   headers?: Record<string, string>;
 }
 
@@ -104,6 +120,10 @@ export class Api {
         throw new SessionExpired("You are not logged in");
       }
       headers.Authorization = `Bearer ${token}`;
+    } else if (options.viewer) {
+      // A stale token is treated as no token by the API, so this never means "session over".
+      const viewerToken = this.token();
+      if (viewerToken) headers.Authorization = `Bearer ${viewerToken}`;
     }
     let body: string | undefined;
     if (options.body !== undefined) {
@@ -183,37 +203,76 @@ export class Api {
 
   // --- posts ---
 
-  async posts(options: { cursor?: string | null; author?: number; limit?: number } = {}): Promise<Page<Post>> {
+  /** A page of posts, newest first; the filters combine. With a session, each says whether it is liked. */
+  async posts(
+    options: { cursor?: string | null; author?: number; tag?: string; limit?: number } = {},
+  ): Promise<Page<Post>> {
     const query = new URLSearchParams();
     if (options.limit) query.set("limit", String(options.limit));
     if (options.author !== undefined) query.set("author", String(options.author));
+    if (options.tag) query.set("tag", options.tag);
     if (options.cursor) query.set("cursor", options.cursor);
     const qs = query.toString();
     const { data } = await this.request<{ posts: Post[]; next_cursor: string | null }>(
       "GET",
       `/api/posts${qs ? `?${qs}` : ""}`,
+      { viewer: true },
     );
     return { items: data.posts, nextCursor: data.next_cursor ?? null };
   }
 
-  /** The post and its ETag (null when the server does not expose the header to this origin). */
-  async post(id: number): Promise<{ post: Post; etag: string | null }> {
-    const { data, headers } = await this.request<Post>("GET", `/api/posts/${id}`);
+  /**
+   * The post and its ETag (null when the server does not expose the header to this origin).
+   * Without `viewer` it is fetched as anyone sees it, so the ETag is the one `If-Match` expects;
+   * with `viewer`, it says whether the session's user likes it.
+   */
+  async post(id: number, viewer = false): Promise<{ post: Post; etag: string | null }> {
+    const { data, headers } = await this.request<Post>("GET", `/api/posts/${id}`, { viewer });
     return { post: data, etag: headers.get("ETag") };
   }
 
-  async createPost(title: string, body: string): Promise<Post> {
-    return (await this.request<Post>("POST", "/api/posts", { auth: true, body: { title, body } })).data;
+  async createPost(title: string, body: string, tags: string[]): Promise<Post> {
+    return (await this.request<Post>("POST", "/api/posts", { auth: true, body: { title, body, tags } })).data;
   }
 
   /** Replace a post; with an ETag, a change made meanwhile elsewhere is refused (412), not overwritten. */
-  async updatePost(id: number, title: string, body: string, etag: string | null): Promise<Post> {
+  async updatePost(id: number, title: string, body: string, tags: string[], etag: string | null): Promise<Post> {
     const headers: Record<string, string> = etag ? { "If-Match": etag } : {};
-    return (await this.request<Post>("PUT", `/api/posts/${id}`, { auth: true, body: { title, body }, headers }))
-      .data;
+    const body_ = { title, body, tags }; // PUT without tags would clear them
+    return (await this.request<Post>("PUT", `/api/posts/${id}`, { auth: true, body: body_, headers })).data;
   }
 
   async deletePost(id: number): Promise<void> {
     await this.request<void>("DELETE", `/api/posts/${id}`, { auth: true });
+  }
+
+  // --- likes ---
+
+  /** Like (or with `false`, unlike) a post; the answer is the post with `liked` and the new count. */
+  async setLike(id: number, like: boolean): Promise<Post> {
+    return (await this.request<Post>(like ? "PUT" : "DELETE", `/api/posts/${id}/like`, { auth: true })).data;
+  }
+
+  // --- comments ---
+
+  /** A page of a post's comments, oldest first. */
+  async comments(postId: number, options: { cursor?: string | null; limit?: number } = {}): Promise<Page<Comment>> {
+    const query = new URLSearchParams();
+    if (options.limit) query.set("limit", String(options.limit));
+    if (options.cursor) query.set("cursor", options.cursor);
+    const qs = query.toString();
+    const { data } = await this.request<{ comments: Comment[]; next_cursor: string | null }>(
+      "GET",
+      `/api/posts/${postId}/comments${qs ? `?${qs}` : ""}`,
+    );
+    return { items: data.comments, nextCursor: data.next_cursor ?? null };
+  }
+
+  async addComment(postId: number, body: string): Promise<Comment> {
+    return (await this.request<Comment>("POST", `/api/posts/${postId}/comments`, { auth: true, body: { body } })).data;
+  }
+
+  async deleteComment(id: number): Promise<void> {
+    await this.request<void>("DELETE", `/api/comments/${id}`, { auth: true });
   }
 }

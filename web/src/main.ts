@@ -5,6 +5,7 @@ import { resolveApiBase } from "./config";
 import { h, replaceChildren } from "./dom";
 import { clearSession, session, setSession, storedToken } from "./session";
 import { bannerElement, clearBanner, reportError, showBanner } from "./ui";
+import { postView, userView } from "./pages";
 import { type View, logOut, loginView, postsView, profileView, signupView } from "./views";
 
 const routes: Record<string, View> = {
@@ -13,6 +14,27 @@ const routes: Record<string, View> = {
   "#/signup": signupView,
   "#/profile": profileView,
 };
+
+/** Routes with a part in the path: `#/posts/12`, `#/users/3`. */
+const patterns: [RegExp, View][] = [
+  [/^#\/posts\/(?<id>[1-9][0-9]{0,15})$/, postView],
+  [/^#\/users\/(?<id>[1-9][0-9]{0,15})$/, userView],
+];
+
+/** The view for a hash and its parameters; `#/?tag=rust` is the posts view with `tag`. Unknown: the posts. */
+function route(hash: string): [View, Record<string, string>] {
+  const [path, query = ""] = (hash || "#/").split("?", 2);
+  const params: Record<string, string> = Object.fromEntries(new URLSearchParams(query));
+  const exact = routes[path];
+  if (exact) return [exact, params];
+  for (const [pattern, view] of patterns) {
+    const match = pattern.exec(path);
+    if (match) return [view, { ...params, ...match.groups }];
+  }
+  return [postsView, {}];
+}
+
+const title = document.title;
 
 const apiBase = resolveApiBase();
 const nav = h("nav", { class: "nav", testid: "nav" });
@@ -76,9 +98,11 @@ function renderNav(): void {
 
 function render(): void {
   clearBanner();
-  const view = routes[window.location.hash] ?? routes["#/"];
+  const [view, params] = route(window.location.hash);
+  document.title = title;
   main.replaceChildren();
-  view(app, main);
+  view(app, main, params);
+  window.scrollTo(0, 0);
   main.dataset.route = window.location.hash || "#/";
 }
 

@@ -5,22 +5,34 @@ import { PostList, newPostForm } from "./posts";
 import { clearSession, session, setSession } from "./session";
 import { Form, reportError } from "./ui";
 
-/** A screen: draws itself into `main` and may load data afterwards. */
-export type View = (app: App, main: HTMLElement) => void;
+/**
+ * A screen: draws itself into `main` and may load data afterwards. `params` holds the route's
+ * parts (`id` of `#/posts/{id}`) and its query (`tag` of `#/?tag=rust`).
+ */
+export type View = (app: App, main: HTMLElement, params: Record<string, string>) => void;
 
 function notice(app: App): HTMLElement | null {
   const text = app.takeNotice();
   return text ? h("p", { class: "notice", testid: "notice", role: "status" }, text) : null;
 }
 
-export const postsView: View = (app, main) => {
-  const list = new PostList(app);
+export const postsView: View = (app, main, params) => {
+  const tag = params.tag?.trim().toLowerCase() || undefined;
+  const list = new PostList(app, { tag });
   const me = session();
   main.append(
-    h("h1", {}, "Posts"),
+    h("h1", {}, tag ? "Posts tagged " : "Posts", tag && h("span", { class: "tag", testid: "tag-filter" }, tag)),
+    tag
+      ? h(
+          "p",
+          { class: "filter", testid: "filter" },
+          `Only posts tagged ${tag} are shown. `,
+          h("a", { href: "#/", testid: "clear-filter" }, "Show all posts"),
+        )
+      : "",
     notice(app) ?? "",
     me
-      ? h("details", { class: "compose", open: true }, h("summary", {}, "Write a post"), newPostForm(app, (post) => list.prepend(post)).element)
+      ? h("details", { class: "compose", open: true }, h("summary", {}, "Write a post"), newPostForm(app, (post) => (!tag || post.tags.includes(tag)) && list.prepend(post)).element)
       : h("p", { class: "hint" }, h("a", { href: "#/login" }, "Log in"), " or ", h("a", { href: "#/signup" }, "sign up"), " to write posts."),
     list.element,
   );
@@ -106,11 +118,12 @@ export const profileView: View = (app, main) => {
     self.element.reset();
     self.showMessage("Email updated.", true);
   });
-  const list = new PostList(app, me.user.id);
+  const list = new PostList(app, { author: me.user.id });
   main.append(
     h("h1", {}, "Your profile"),
     notice(app) ?? "",
     details,
+    h("p", { class: "hint" }, h("a", { href: `#/users/${me.user.id}`, testid: "public-page" }, "Your public page")),
     emailForm.element,
     h("h2", {}, "Your posts"),
     list.element,
