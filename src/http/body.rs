@@ -16,7 +16,7 @@ use crate::error::ApiError;
 
 /// A request body of type `T`.
 #[derive(Debug)]
-pub struct Body<T>(pub T);
+pub(super) struct Body<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
     type Rejection = ApiError;

@@ -14,7 +14,7 @@ use super::{parse_id, AppState};
 use crate::domain::Timestamp;
 use crate::error::ApiError;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(like, unlike))
 }
 

@@ -10,7 +10,7 @@ use crate::store::{
     TokenRecord, TransferStore, UserRecord,
 };
 
-pub fn users(c: &Connection, after: i64, limit: u32) -> rusqlite::Result<Vec<UserRecord>> {
+pub(super) fn users(c: &Connection, after: i64, limit: u32) -> rusqlite::Result<Vec<UserRecord>> {
     let mut stmt = c.prepare_cached(sql::USERS)?;
     let rows = stmt.query_map(params![after, limit], |r| {
         Ok(UserRecord {
@@ -27,7 +27,11 @@ pub fn users(c: &Connection, after: i64, limit: u32) -> rusqlite::Result<Vec<Use
     rows.collect()
 }
 
-pub fn tokens(c: &Connection, after: &[u8], limit: u32) -> rusqlite::Result<Vec<TokenRecord>> {
+pub(super) fn tokens(
+    c: &Connection,
+    after: &[u8],
+    limit: u32,
+) -> rusqlite::Result<Vec<TokenRecord>> {
     let mut stmt = c.prepare_cached(sql::TOKENS)?;
     let rows = stmt.query_map(params![after, limit], |r| {
         let hash: Vec<u8> = r.get(0)?;
@@ -48,7 +52,7 @@ pub fn tokens(c: &Connection, after: &[u8], limit: u32) -> rusqlite::Result<Vec<
     rows.collect()
 }
 
-pub fn posts(c: &Connection, after: i64, limit: u32) -> rusqlite::Result<Vec<PostRecord>> {
+pub(super) fn posts(c: &Connection, after: i64, limit: u32) -> rusqlite::Result<Vec<PostRecord>> {
     let mut stmt = c.prepare_cached(sql::POSTS)?;
     let rows = stmt.query_map(params![after, limit], |r| {
         Ok(PostRecord {
@@ -65,7 +69,11 @@ pub fn posts(c: &Connection, after: i64, limit: u32) -> rusqlite::Result<Vec<Pos
     rows.collect()
 }
 
-pub fn comments(c: &Connection, after: i64, limit: u32) -> rusqlite::Result<Vec<CommentRecord>> {
+pub(super) fn comments(
+    c: &Connection,
+    after: i64,
+    limit: u32,
+) -> rusqlite::Result<Vec<CommentRecord>> {
     let mut stmt = c.prepare_cached(sql::COMMENTS)?;
     let rows = stmt.query_map(params![after, limit], |r| {
         Ok(CommentRecord {
@@ -81,7 +89,11 @@ pub fn comments(c: &Connection, after: i64, limit: u32) -> rusqlite::Result<Vec<
     rows.collect()
 }
 
-pub fn likes(c: &Connection, after: (i64, i64), limit: u32) -> rusqlite::Result<Vec<LikeRecord>> {
+pub(super) fn likes(
+    c: &Connection,
+    after: (i64, i64),
+    limit: u32,
+) -> rusqlite::Result<Vec<LikeRecord>> {
     let mut stmt = c.prepare_cached(sql::LIKES)?;
     let rows = stmt.query_map(params![after.0, after.1, limit], |r| {
         Ok(LikeRecord {
@@ -93,12 +105,12 @@ pub fn likes(c: &Connection, after: (i64, i64), limit: u32) -> rusqlite::Result<
     rows.collect()
 }
 
-pub fn is_empty(c: &Connection) -> rusqlite::Result<bool> {
+pub(super) fn is_empty(c: &Connection) -> rusqlite::Result<bool> {
     c.query_row(sql::IS_EMPTY, [], |r| r.get(0))
 }
 
 /// AUTOINCREMENT keeps the largest id ever used in `sqlite_sequence`.
-pub fn ids(c: &Connection) -> rusqlite::Result<IdsRecord> {
+pub(super) fn ids(c: &Connection) -> rusqlite::Result<IdsRecord> {
     let seq = |table: &str| -> rusqlite::Result<i64> {
         Ok(
             c.prepare_cached("SELECT seq FROM sqlite_sequence WHERE name = ?1")?
@@ -118,7 +130,7 @@ pub fn ids(c: &Connection) -> rusqlite::Result<IdsRecord> {
 /// batch: under the writer's `BEGIN IMMEDIATE` nobody else writes meanwhile, so the emptiness
 /// checked first still holds at the commit. A savepoint of its own lets a dump abandoned half way
 /// roll back without failing the writer's transaction.
-pub fn import(
+pub(super) fn import(
     c: &Connection,
     mut steps: Receiver<ImportStep>,
 ) -> rusqlite::Result<StoreResult<bool>> {

@@ -22,7 +22,7 @@ const MAX_TIME: i64 = 253_402_300_799_999_999;
 const CLOCK_SKEW: i64 = 24 * 60 * 60 * 1_000_000;
 
 /// What has been seen so far of one dump.
-pub struct Checker {
+pub(super) struct Checker {
     now: i64,
     /// User id -> the line it was on.
     users: HashMap<i64, u64>,
@@ -47,7 +47,7 @@ fn in_bounds(value: i64, min: i64) -> Result<(), String> {
 }
 
 impl Checker {
-    pub fn new(now: Timestamp) -> Self {
+    pub(super) fn new(now: Timestamp) -> Self {
         Self {
             now: now.micros(),
             users: HashMap::new(),
@@ -95,7 +95,7 @@ impl Checker {
         Ok(())
     }
 
-    pub fn user(&mut self, line: u64, u: &UserRecord) -> Result<(), String> {
+    pub(super) fn user(&mut self, line: u64, u: &UserRecord) -> Result<(), String> {
         let what = format!("user {}", u.id);
         in_bounds(u.id, 1).map_err(|e| field(&what, "id", e))?;
         if let Some(first) = self.users.get(&u.id) {
@@ -124,7 +124,7 @@ impl Checker {
         Ok(())
     }
 
-    pub fn token(&mut self, line: u64, t: &TokenRecord) -> Result<(), String> {
+    pub(super) fn token(&mut self, line: u64, t: &TokenRecord) -> Result<(), String> {
         let what = format!("token of user {}", t.user_id);
         if !self.users.contains_key(&t.user_id) {
             return Err(field(&what, "user_id", "no such user earlier in the dump"));
@@ -141,7 +141,7 @@ impl Checker {
         Ok(())
     }
 
-    pub fn post(&mut self, line: u64, p: &PostRecord) -> Result<(), String> {
+    pub(super) fn post(&mut self, line: u64, p: &PostRecord) -> Result<(), String> {
         let what = format!("post {}", p.id);
         in_bounds(p.id, 1).map_err(|e| field(&what, "id", e))?;
         if let Some(first) = self.posts.get(&p.id) {
@@ -171,7 +171,7 @@ impl Checker {
         Ok(())
     }
 
-    pub fn comment(&mut self, line: u64, c: &CommentRecord) -> Result<(), String> {
+    pub(super) fn comment(&mut self, line: u64, c: &CommentRecord) -> Result<(), String> {
         let what = format!("comment {}", c.id);
         in_bounds(c.id, 1).map_err(|e| field(&what, "id", e))?;
         if let Some(first) = self.comments.get(&c.id) {
@@ -198,7 +198,7 @@ impl Checker {
         Ok(())
     }
 
-    pub fn like(&mut self, l: &LikeRecord) -> Result<(), String> {
+    pub(super) fn like(&mut self, l: &LikeRecord) -> Result<(), String> {
         let what = format!("like of post {} by user {}", l.post_id, l.user_id);
         if !self.users.contains_key(&l.user_id) {
             return Err(field(&what, "user_id", "no such user earlier in the dump"));
@@ -214,7 +214,7 @@ impl Checker {
         Ok(())
     }
 
-    pub fn ids(&self, ids: &IdsRecord) -> Result<(), String> {
+    pub(super) fn ids(&self, ids: &IdsRecord) -> Result<(), String> {
         in_bounds(ids.users, 0).map_err(|e| field("ids", "users", e))?;
         in_bounds(ids.posts, 0).map_err(|e| field("ids", "posts", e))?;
         in_bounds(ids.comments, 0).map_err(|e| field("ids", "comments", e))
