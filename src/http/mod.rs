@@ -2,7 +2,7 @@
 //! layers every response passes through.
 
 pub mod auth;
-mod body;
+pub mod body;
 mod comments;
 mod conditional;
 mod docs;
