@@ -19,6 +19,14 @@ use crate::http::rate_limit::{RateLimiter, RateLimits};
 use crate::http::{self, App, AppState, Cors, Limits};
 use crate::store;
 
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("listener", &self.listener)
+            .finish_non_exhaustive()
+    }
+}
+
 pub struct Application {
     listener: TcpListener,
     /// Closed after the last request at shutdown (see `Store::close`).

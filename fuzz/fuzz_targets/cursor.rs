@@ -35,8 +35,11 @@ fuzz_target!(|data: &[u8]| {
     } else if let Ok(params) = ListParams::parse(kind, Some(&text)) {
         assert!((1..=MAX_LIMIT).contains(&params.page.limit));
         assert!(params.page.after.is_none_or(|id| id > 0));
-        assert!(params.author.is_none_or(|id| id > 0));
-        assert!(kind == ListKind::Posts || params.author.is_none());
+        let f = &params.filter;
+        assert!(f.author.is_none_or(|id| id > 0));
+        assert!(f.liked_by.is_none_or(|id| id > 0));
+        assert!(f.tag.as_ref().is_none_or(|t| !t.is_empty() && !t.contains(char::is_uppercase)));
+        assert!(kind == ListKind::Posts || *f == Default::default());
         assert_eq!(params.probe().limit, params.page.limit + 1);
     }
 

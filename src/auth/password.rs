@@ -42,7 +42,7 @@ pub struct PasswordHasher {
 
 /// Most hashes queued or running at once. At about 45 hashes a second per core, a full queue
 /// is a few seconds of work on a small machine: more would only make every login wait longer.
-pub const MAX_QUEUED: usize = 256;
+pub(super) const MAX_QUEUED: usize = 256;
 
 const DECOY_PASSWORD: &str = "not a real password, only a timing decoy";
 

@@ -6,12 +6,19 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 /// Every token starts with this, so a leaked one is recognisable (secret scanners, logs).
-pub const PREFIX: &str = "pb_";
+pub(super) const PREFIX: &str = "pb_";
 /// 32 random bytes, base64url without padding.
 const SECRET_CHARS: usize = 43;
 
 /// A freshly issued token: shown to its owner once, never stored.
 pub struct Token(String);
+
+/// Redacted: a token must never reach a log line.
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Token(<redacted>)")
+    }
+}
 
 /// What is stored and looked up: the SHA-256 of the whole token string.
 #[derive(Clone, Copy, PartialEq, Eq)]

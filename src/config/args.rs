@@ -97,7 +97,7 @@ pub fn parse_addr(s: &str) -> Result<SocketAddr, String> {
 pub const MIN_TOKEN_TTL: Duration = Duration::from_secs(60);
 
 /// A token lifetime: a duration (`30d`, `12h`, `15m`) of at least a minute.
-pub fn parse_token_ttl(s: &str) -> Result<Duration, String> {
+pub(super) fn parse_token_ttl(s: &str) -> Result<Duration, String> {
     let ttl = humantime::parse_duration(s).map_err(|e| format!("{s:?}: {e}"))?;
     if ttl < MIN_TOKEN_TTL {
         return Err(format!(

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::text::parsed_from_string;
+use super::text::{not_blank_text, parsed_from_string};
 
 parsed_from_string!(CommentBody);
 
@@ -13,28 +13,12 @@ impl TryFrom<Vec<String>> for Tags {
     }
 }
 
-/// A comment: 1-10,000 characters, not all of them whitespace. Stored exactly as sent.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
-pub struct CommentBody(String);
-
-impl CommentBody {
-    pub const MAX: usize = 10_000;
-
-    pub fn parse(s: &str) -> Result<Self, &'static str> {
-        if s.trim().is_empty() {
-            return Err("must not be empty");
-        }
-        if s.chars().count() > Self::MAX {
-            return Err("must be at most 10000 characters");
-        }
-        Ok(Self(s.to_owned()))
-    }
-
-    pub fn into_inner(self) -> String {
-        self.0
-    }
-}
+not_blank_text!(
+    /// A comment: 1-10,000 characters, not blank.
+    CommentBody,
+    10_000,
+    "must be at most 10000 characters"
+);
 
 /// A post's tags: at most [`Tags::MAX`], each a [`Tags::PATTERN`] word, lower-cased, duplicates
 /// dropped (after lower-casing), order kept. The count is of the tags as sent, so that the

@@ -110,29 +110,42 @@ impl Email {
     }
 }
 
-/// A post title: at most 200 characters, not all of them whitespace. Stored exactly as sent.
-/// (The limit counts the title as sent, so the published schema's `maxLength: 200` is exact.)
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
-pub struct PostTitle(String);
+/// A text of at most `$max` characters, not all of them whitespace, stored exactly as sent. The
+/// limit counts the text as sent, so that the published schema's `maxLength` is exact.
+macro_rules! not_blank_text {
+    ($(#[$doc:meta])* $name:ident, $max:expr, $too_long:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+        #[serde(try_from = "String")]
+        pub struct $name(String);
 
-impl PostTitle {
-    pub const MAX: usize = 200;
+        impl $name {
+            pub const MAX: usize = $max;
 
-    pub fn parse(s: &str) -> Result<Self, &'static str> {
-        if s.trim().is_empty() {
-            return Err("must not be empty");
+            pub fn parse(s: &str) -> Result<Self, &'static str> {
+                if s.trim().is_empty() {
+                    return Err("must not be empty");
+                }
+                if s.chars().count() > Self::MAX {
+                    return Err($too_long);
+                }
+                Ok(Self(s.to_owned()))
+            }
+
+            pub fn into_inner(self) -> String {
+                self.0
+            }
         }
-        if s.chars().count() > Self::MAX {
-            return Err("must be at most 200 characters");
-        }
-        Ok(Self(s.to_owned()))
-    }
-
-    pub fn into_inner(self) -> String {
-        self.0
-    }
+    };
 }
+pub(crate) use not_blank_text;
+
+not_blank_text!(
+    /// A post title: 1-200 characters, not blank.
+    PostTitle,
+    200,
+    "must be at most 200 characters"
+);
 
 /// A post body: up to 64 KiB of UTF-8. Stored exactly as sent.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]

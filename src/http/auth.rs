@@ -11,6 +11,7 @@ use crate::http::AppState;
 use crate::store::User;
 
 /// The caller, proven by a live token.
+#[derive(Debug)]
 pub struct AuthUser {
     pub user: User,
     /// The presented token's hash: logout revokes exactly this one.
@@ -45,6 +46,7 @@ impl FromRequestParts<AppState> for AuthUser {
 
 /// The caller if a valid token came with the request; anonymous otherwise (even for a bad token,
 /// since nothing on these routes needs one).
+#[derive(Debug)]
 pub struct MaybeAuthUser(pub Option<AuthUser>);
 
 impl MaybeAuthUser {

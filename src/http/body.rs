@@ -8,7 +8,7 @@
 
 use axum::extract::{FromRequest, Request};
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::json::JsonObject;
 use super::AppState;
@@ -16,17 +16,21 @@ use crate::error::ApiError;
 
 /// A request body of type `T`.
 #[derive(Debug)]
-pub struct Body<T>(pub T);
+pub(super) struct Body<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         let JsonObject(map) = JsonObject::from_request(req, state).await?;
-        serde_path_to_error::deserialize(Value::Object(map))
-            .map(Body)
-            .map_err(|e| rejection(&e.path().to_string(), &e.inner().to_string()))
+        from_object(map).map(Body)
     }
+}
+
+/// A parsed JSON object as a `T`, or the 400 naming the field that is missing or wrong.
+pub fn from_object<T: DeserializeOwned>(map: Map<String, Value>) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(Value::Object(map))
+        .map_err(|e| rejection(&e.path().to_string(), &e.inner().to_string()))
 }
 
 /// The 400 for a deserialization error `message` at `path` (`title`, `tags[2]`).

@@ -21,7 +21,7 @@ use crate::domain::{CommentBody, Timestamp};
 use crate::error::ApiError;
 use crate::store::Comment;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(show, update, remove))

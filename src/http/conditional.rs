@@ -18,7 +18,7 @@ use crate::error::{changed, ApiError};
 use crate::store::Change;
 
 /// Something with a version: every write of it bumps the version, which its ETag starts with.
-pub trait Versioned {
+pub(super) trait Versioned {
     fn version(&self) -> i64;
 
     /// Its ETag: by default the version alone.
@@ -31,7 +31,7 @@ pub trait Versioned {
 /// (403), check `If-Match` against its version (412), then `write` with the version the write must
 /// still find, so that a racing writer between the check and the write is caught too (412), and
 /// a resource deleted meanwhile is a 404 (`not_found`).
-pub async fn change<R, T, E, Fut>(
+pub(super) async fn change<R, T, E, Fut>(
     headers: &HeaderMap,
     loaded: Result<R, ApiError>,
     authorise: impl FnOnce(&R) -> Result<(), ApiError>,
@@ -52,13 +52,13 @@ where
     )
 }
 
-pub fn etag(version: i64) -> HeaderValue {
+pub(super) fn etag(version: i64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).expect("a quoted integer is a valid header")
 }
 
 /// The ETag of a representation made on each request (a page of a list): a hash of its bytes, so
 /// it changes exactly when the page does, whichever row, cursor or link changed it.
-pub fn content_etag(bytes: &[u8]) -> HeaderValue {
+pub(super) fn content_etag(bytes: &[u8]) -> HeaderValue {
     let digest = Sha256::digest(bytes);
     let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
     HeaderValue::from_str(&format!("\"{hex}\"")).expect("quoted hex is a valid header")
@@ -66,18 +66,18 @@ pub fn content_etag(bytes: &[u8]) -> HeaderValue {
 
 /// `Cache-Control` of what anyone may see: a cache may keep it, but must revalidate it (with its
 /// ETag) before each reuse, since any write may change it.
-pub fn public_revalidated() -> HeaderValue {
+pub(super) fn public_revalidated() -> HeaderValue {
     HeaderValue::from_static("no-cache")
 }
 
 /// `Cache-Control` of what shows an email or a token: no cache may keep it at all.
-pub fn never_stored() -> HeaderValue {
+pub(super) fn never_stored() -> HeaderValue {
     HeaderValue::from_static("no-store")
 }
 
 /// True when `If-None-Match` names `current` (or is `*`): the client's copy is fresh (304).
 /// ETags are compared as opaque strings, weakly (RFC 9110 13.1.2: `W/` is ignored).
-pub fn not_modified(headers: &HeaderMap, current: &HeaderValue) -> bool {
+pub(super) fn not_modified(headers: &HeaderMap, current: &HeaderValue) -> bool {
     let current = current.as_bytes();
     headers
         .get_all(header::IF_NONE_MATCH)
@@ -90,7 +90,10 @@ pub fn not_modified(headers: &HeaderMap, current: &HeaderValue) -> bool {
 
 /// A JSON answer to a `GET` of something public and made on each request, with a content ETag and
 /// `no-cache`, or a bodiless 304 when `If-None-Match` names that ETag already.
-pub fn revalidated_json(headers: &HeaderMap, body: &impl Serialize) -> Result<Response, ApiError> {
+pub(super) fn revalidated_json(
+    headers: &HeaderMap,
+    body: &impl Serialize,
+) -> Result<Response, ApiError> {
     let bytes = serde_json::to_vec(body).map_err(|e| ApiError::Internal(e.to_string()))?;
     let tag = content_etag(&bytes);
     let mut res = if not_modified(headers, &tag) {
@@ -126,7 +129,7 @@ fn listed_versions(value: &HeaderValue) -> Vec<Option<i64>> {
 /// Checks `If-Match` against the current version. Returns the version the write must still find
 /// (so that a racing writer between this check and the write is caught too), `None` when the
 /// client sent no `If-Match`, or 412 when the client's copy is stale.
-pub fn require_match(headers: &HeaderMap, current: i64) -> Result<Option<i64>, ApiError> {
+pub(super) fn require_match(headers: &HeaderMap, current: i64) -> Result<Option<i64>, ApiError> {
     let mut values = headers.get_all(header::IF_MATCH).iter().peekable();
     if values.peek().is_none() {
         return Ok(None);

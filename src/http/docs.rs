@@ -44,7 +44,7 @@ fn config() -> Config<'static> {
         .display_operation_id(true)
 }
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     let config = Arc::new(config());
     Router::new()
         .route("/docs", get(|| async { Redirect::to("/docs/") }))

@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 use super::AppState;
 use crate::error::ApiError;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(healthz))
         .routes(routes!(readyz))

@@ -11,6 +11,7 @@ use crate::error::ApiError;
 
 /// A request body that is a JSON object. An empty body is an empty object: the original answered
 /// "Username required" (not "malformed") to a sign-up with no body at all.
+#[derive(Debug)]
 pub struct JsonObject(pub Map<String, Value>);
 
 /// Deepest nesting of arrays and objects accepted in a body. No request of this API needs more

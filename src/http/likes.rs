@@ -14,7 +14,7 @@ use super::{parse_id, AppState};
 use crate::domain::Timestamp;
 use crate::error::ApiError;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(like, unlike))
 }
 
@@ -33,13 +33,7 @@ async fn like(
     Path(id): Path<String>,
     caller: AuthUser,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id, NOT_FOUND)?;
-    let post = state
-        .store
-        .like(id, caller.user.id, Timestamp::now())
-        .await?
-        .ok_or(ApiError::NotFound(NOT_FOUND))?;
-    Ok(post_response(StatusCode::OK, &post))
+    set(&state, &id, &caller, true).await
 }
 
 /// Take back a like.
@@ -57,11 +51,23 @@ async fn unlike(
     Path(id): Path<String>,
     caller: AuthUser,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id, NOT_FOUND)?;
-    let post = state
-        .store
-        .unlike(id, caller.user.id)
-        .await?
-        .ok_or(ApiError::NotFound(NOT_FOUND))?;
+    set(&state, &id, &caller, false).await
+}
+
+/// Likes or unlikes the post for the caller; the post as they now see it.
+async fn set(
+    state: &AppState,
+    raw_id: &str,
+    caller: &AuthUser,
+    like: bool,
+) -> Result<Response, ApiError> {
+    let id = parse_id(raw_id, NOT_FOUND)?;
+    let user = caller.user.id;
+    let post = if like {
+        state.store.like(id, user, Timestamp::now()).await?
+    } else {
+        state.store.unlike(id, user).await?
+    };
+    let post = post.ok_or(ApiError::NotFound(NOT_FOUND))?;
     Ok(post_response(StatusCode::OK, &post))
 }

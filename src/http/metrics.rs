@@ -21,7 +21,7 @@ const BUCKETS: [f64; 13] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
-#[derive(Default)]
+#[derive(Default, Debug)]
 struct Histogram {
     counts: [u64; BUCKETS.len()],
     count: u64,
@@ -29,7 +29,7 @@ struct Histogram {
 }
 
 /// What is counted per route template.
-#[derive(Default)]
+#[derive(Default, Debug)]
 struct RouteStats {
     /// (method, status, count): a handful per route, so a scan beats a map.
     responses: Vec<(&'static str, u16, u64)>,
@@ -48,7 +48,7 @@ fn method_label(method: &Method) -> &'static str {
         .unwrap_or("other")
 }
 
-#[derive(Default)]
+#[derive(Default, Debug)]
 pub struct Metrics {
     /// One lock per request, and no allocation once a route has been seen.
     routes: Mutex<HashMap<String, RouteStats>>,

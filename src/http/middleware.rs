@@ -18,7 +18,7 @@ use super::AppState;
 use crate::error::{error_response, ServerFault};
 use crate::store::gate::{self, WriteGate};
 
-pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub(super) static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// A client's request id is kept if it is short, visible ASCII; anything else is replaced.
 fn client_request_id(value: &HeaderValue) -> Option<String> {
@@ -34,7 +34,7 @@ const HTML_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 
     img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'none'; \
     form-action 'none'; frame-ancestors 'none'";
 
-pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(super) async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = req
         .headers()
@@ -113,7 +113,7 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
 
 /// Copies the route template that matched (`/api/posts/{id}`) onto the response, where the outer
 /// layers, which run before routing, can read it for logs and metrics.
-pub async fn record_route(req: Request, next: Next) -> Response {
+pub(super) async fn record_route(req: Request, next: Next) -> Response {
     let route = req.extensions().get::<MatchedPath>().cloned();
     let mut res = next.run(req).await;
     if let Some(route) = route {
@@ -244,7 +244,7 @@ const ALL_METHODS: &str = "GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS";
 /// How long a browser may cache a preflight answer, in seconds.
 const MAX_AGE: &str = "600";
 
-pub async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(super) async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let allowed = req
         .headers()
         .get(header::ORIGIN)
@@ -311,7 +311,7 @@ pub async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Re
 
 /// Turns any error response that is not already JSON (the router's 404 and 405, an extractor's
 /// plain-text rejection) into the JSON error shape, keeping its status and `Allow` header.
-pub async fn json_errors(req: Request, next: Next) -> Response {
+pub(super) async fn json_errors(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
     let status = res.status();
     let is_json = res

@@ -2,7 +2,7 @@
 //! layers every response passes through.
 
 pub mod auth;
-mod body;
+pub mod body;
 mod comments;
 mod conditional;
 mod docs;
@@ -47,6 +47,15 @@ pub struct Limits {
     pub request_timeout: Duration,
 }
 
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("limits", &self.limits)
+            .field("metrics_enabled", &self.metrics_enabled)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Everything a handler may need, shared by all requests.
 pub struct App {
     pub store: DynStore,
@@ -60,7 +69,7 @@ pub struct App {
     pub metrics_enabled: bool,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct AppState(pub Arc<App>);
 
 impl Deref for AppState {

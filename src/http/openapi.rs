@@ -23,6 +23,7 @@ use utoipa::{Modify, ToSchema};
 /// Every error body: a sentence, a stable code, and for validation errors the fields at fault.
 #[derive(Serialize, ToSchema)]
 #[schema(as = Error)]
+#[derive(Debug)]
 pub struct ErrorDoc {
     /// A sentence for people, e.g. "Title required".
     pub error: String,
@@ -56,9 +57,11 @@ pub struct ErrorDoc {
         (name = "operations", description = "Probes, metrics and this document")
     )
 )]
+#[derive(Debug)]
 pub struct ApiDoc;
 
 /// Adds what all operations share; run on the finished document, once every route's paths are in.
+#[derive(Debug)]
 pub struct Shared;
 
 fn error_response(description: &str) -> Response {
@@ -207,6 +210,7 @@ fn plain_optional_parameters(op: &mut Operation) {
 /// An email as the API accepts it: an address, `""` (none) or `null` (none). Not a plain
 /// `format: email`, which `""` is not: generated models and mock servers would refuse what the
 /// server accepts. A named schema, so that generators name the type they make for it.
+#[derive(Debug)]
 pub struct EmailOrNone;
 
 impl utoipa::PartialSchema for EmailOrNone {

@@ -19,13 +19,13 @@ use crate::domain::{PostBody, PostTitle, Tags, Timestamp};
 use crate::error::ApiError;
 use crate::store::{NewPost, Post, PostChanges};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(show, replace, update, remove))
 }
 
-pub const NOT_FOUND: &str = "Post not found";
+pub(super) const NOT_FOUND: &str = "Post not found";
 
 /// A new post, or the whole of a replaced one. `author_id`, `id`, counts and timestamps are ignored.
 #[derive(Deserialize, ToSchema)]
@@ -54,6 +54,7 @@ struct PostPatch {
 /// A post as shown.
 #[derive(Serialize, ToSchema)]
 #[schema(as = Post)]
+#[derive(Debug)]
 pub struct PostJson<'a> {
     id: i64,
     title: &'a str,
@@ -119,14 +120,14 @@ struct PostPage<'a> {
 
 /// Marks a response whose body depends on the caller's token (`liked`), so that no cache serves
 /// one caller's copy to another.
-pub fn varies_by_token(mut res: Response) -> Response {
+pub(super) fn varies_by_token(mut res: Response) -> Response {
     res.headers_mut()
         .insert(header::VARY, HeaderValue::from_static("Authorization"));
     res
 }
 
 /// A post as JSON with its ETag.
-pub fn post_response(status: StatusCode, post: &Post) -> Response {
+pub(super) fn post_response(status: StatusCode, post: &Post) -> Response {
     let mut res = (status, Json(PostJson::from(post))).into_response();
     res.headers_mut().insert(header::ETAG, post.etag());
     varies_by_token(res)
@@ -215,7 +216,11 @@ async fn create(
 }
 
 /// The post, as `viewer` sees it, or 404.
-pub async fn load(state: &AppState, raw_id: &str, viewer: Option<i64>) -> Result<Post, ApiError> {
+pub(super) async fn load(
+    state: &AppState,
+    raw_id: &str,
+    viewer: Option<i64>,
+) -> Result<Post, ApiError> {
     let id = parse_id(raw_id, NOT_FOUND)?;
     state
         .store

@@ -49,11 +49,13 @@ impl FromStr for Rate {
     }
 }
 
+#[derive(Debug)]
 struct Bucket {
     tokens: f64,
     updated: Instant,
 }
 
+#[derive(Debug)]
 pub struct RateLimiter {
     rate: Rate,
     buckets: Mutex<HashMap<IpAddr, Bucket>>,
@@ -184,7 +186,7 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
 }
 
 /// The budgets in force.
-#[derive(Default)]
+#[derive(Default, Debug)]
 pub struct RateLimits {
     pub api: Option<RateLimiter>,
     pub signup: Option<RateLimiter>,

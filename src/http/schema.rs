@@ -86,7 +86,7 @@ schema!(
 
 /// `current_password`: a plain string or null (any typed password is checked, under the login
 /// throttle), as long as the longest a password may be.
-pub fn current_password() -> RefOr<Schema> {
+pub(super) fn current_password() -> RefOr<Schema> {
     ObjectBuilder::new()
         .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
         .max_length(Some(Password::MAX))

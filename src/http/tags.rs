@@ -15,7 +15,7 @@ use crate::error::ApiError;
 /// How many tags the list shows.
 const POPULAR: u32 = 100;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(popular))
 }
 

@@ -20,7 +20,7 @@ use crate::auth::Token;
 use crate::domain::{Password, Timestamp, Username};
 use crate::error::ApiError;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(login))
         .routes(routes!(logout))

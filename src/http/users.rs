@@ -20,7 +20,7 @@ use crate::domain::{Email, Password, Timestamp, Username};
 use crate::error::ApiError;
 use crate::store::{NewUser, User, UserChanges};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(show, update, remove))
@@ -38,7 +38,7 @@ struct UserPage<'a> {
 /// What anyone may see of a user.
 #[derive(Serialize, ToSchema)]
 #[schema(as = User)]
-pub struct PublicUser<'a> {
+pub(super) struct PublicUser<'a> {
     id: i64,
     username: &'a str,
     #[schema(value_type = String, format = DateTime)]
@@ -48,7 +48,7 @@ pub struct PublicUser<'a> {
 /// What the user themself and admins see: the public view plus the email and the admin flag.
 #[derive(Serialize, ToSchema)]
 #[schema(as = UserWithEmail)]
-pub struct PrivateUser<'a> {
+pub(super) struct PrivateUser<'a> {
     id: i64,
     username: &'a str,
     /// Present only for the user themself and for admins; null when none was given.
@@ -109,7 +109,7 @@ impl Versioned for User {
     }
 }
 
-pub fn public(u: &User) -> PublicUser<'_> {
+pub(super) fn public(u: &User) -> PublicUser<'_> {
     PublicUser {
         id: u.id,
         username: &u.username,
@@ -117,7 +117,7 @@ pub fn public(u: &User) -> PublicUser<'_> {
     }
 }
 
-pub fn private(u: &User) -> PrivateUser<'_> {
+pub(super) fn private(u: &User) -> PrivateUser<'_> {
     PrivateUser {
         id: u.id,
         username: &u.username,
@@ -128,7 +128,7 @@ pub fn private(u: &User) -> PrivateUser<'_> {
 }
 
 /// A response that shows an email or a token must not be kept by any cache.
-pub fn no_store(mut res: Response) -> Response {
+pub(super) fn no_store(mut res: Response) -> Response {
     res.headers_mut()
         .insert(header::CACHE_CONTROL, never_stored());
     res

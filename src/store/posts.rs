@@ -25,6 +25,25 @@ pub struct Post {
     pub version: i64,
 }
 
+impl Post {
+    /// A post as its insert wrote it: no likes or comments yet, read for nobody.
+    pub(crate) fn inserted(new: NewPost, id: i64, version: i64, now: Timestamp) -> Self {
+        Self {
+            id,
+            title: new.title,
+            body: new.body,
+            author_id: new.author_id,
+            tags: new.tags,
+            like_count: 0,
+            comment_count: 0,
+            liked: None,
+            created_at: now,
+            updated_at: now,
+            version,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct NewPost {
     pub author_id: i64,

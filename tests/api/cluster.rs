@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 
 use tempfile::TempDir;
 
-pub struct Cluster {
+pub(crate) struct Cluster {
     pub port: u16,
     bin: PathBuf,
     /// Last, so the directory is deleted after the server has stopped.
@@ -23,14 +23,14 @@ pub struct Cluster {
 
 impl Cluster {
     /// Starts a cluster serving `cert_pem` with `key_pem`. Blocks for a few seconds.
-    pub fn start(cert_pem: &str, key_pem: &str) -> Self {
+    pub(crate) fn start(cert_pem: &str, key_pem: &str) -> Self {
         Self::start_with(Some((cert_pem, key_pem)))
     }
 
     /// Starts a cluster without TLS: the PostgreSQL half of the suite runs on one of these when
     /// no server is named. It lives as long as the test process: a watchdog stops and deletes it
     /// when the process is gone (a `static` is never dropped).
-    pub fn start_for_this_process() -> String {
+    pub(crate) fn start_for_this_process() -> String {
         let cluster = Self::start_with(None);
         let url = cluster.url("127.0.0.1", "sslmode=disable");
         let pg_ctl = cluster.bin.join("pg_ctl");
@@ -132,13 +132,13 @@ impl Cluster {
     }
 
     /// A database URL for the cluster's `postgres` database, reached as `host`, with `query`.
-    pub fn url(&self, host: &str, query: &str) -> String {
+    pub(crate) fn url(&self, host: &str, query: &str) -> String {
         format!("postgres://postgres@{host}:{}/postgres?{query}", self.port)
     }
 
     /// Writes a file into the cluster's directory, readable by its owner only (the server refuses
     /// a key file others can read); returns its path.
-    pub fn write_file(&self, name: &str, contents: &str) -> PathBuf {
+    pub(crate) fn write_file(&self, name: &str, contents: &str) -> PathBuf {
         let path = self.dir.path().join(name);
         let mut file = fs::OpenOptions::new()
             .create(true)

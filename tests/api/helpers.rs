@@ -20,11 +20,11 @@ use tokio::sync::oneshot;
 use crate::test_db::TestDb;
 
 /// Names the variable that points the tests at a PostgreSQL server.
-pub const POSTGRES_URL_VAR: &str = "POSTBASE_TEST_POSTGRES_URL";
+pub(crate) const POSTGRES_URL_VAR: &str = "POSTBASE_TEST_POSTGRES_URL";
 
 /// Which database a test runs on.
 #[derive(Debug, Clone)]
-pub enum Backend {
+pub(crate) enum Backend {
     Sqlite,
     /// A server URL; each test makes (and drops) a database of its own on it.
     Postgres(String),
@@ -33,7 +33,7 @@ pub enum Backend {
 impl Backend {
     /// PostgreSQL: the server `POSTBASE_TEST_POSTGRES_URL` names, else this process's own
     /// throwaway server; `None` only when `POSTBASE_TEST_SKIP_POSTGRES=1` switches it off.
-    pub fn postgres() -> Option<Self> {
+    pub(crate) fn postgres() -> Option<Self> {
         if let Some(url) = std::env::var(POSTGRES_URL_VAR)
             .ok()
             .filter(|u| !u.is_empty())
@@ -61,10 +61,10 @@ impl Backend {
 }
 
 /// Switches the PostgreSQL half of the suite off, explicitly.
-pub const SKIP_POSTGRES_VAR: &str = "POSTBASE_TEST_SKIP_POSTGRES";
+pub(crate) const SKIP_POSTGRES_VAR: &str = "POSTBASE_TEST_SKIP_POSTGRES";
 
 /// Records that a PostgreSQL test ran to the end: evidence a skip cannot fake (see the module doc).
-pub fn ran_on_postgres(module: &str) {
+pub(crate) fn ran_on_postgres(module: &str) {
     use std::io::Write;
     let name = module.strip_prefix("api::").unwrap_or(module);
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("postgres-evidence.txt");
@@ -127,7 +127,7 @@ macro_rules! postgres_only {
 }
 pub(crate) use postgres_only;
 
-pub struct TestApp {
+pub(crate) struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     /// A second handle on the same database, for arranging what the API cannot (an admin).
@@ -148,15 +148,18 @@ fn init_logs() {
     });
 }
 
-pub async fn spawn_app(backend: Backend) -> TestApp {
+pub(crate) async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, |_| {}).await
 }
 
-pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut ServeConfig)) -> TestApp {
+pub(crate) async fn spawn_app_with(
+    backend: Backend,
+    configure: impl FnOnce(&mut ServeConfig),
+) -> TestApp {
     spawn_app_with_routes(backend, configure, None).await
 }
 
-pub async fn spawn_app_with_routes(
+pub(crate) async fn spawn_app_with_routes(
     backend: Backend,
     configure: impl FnOnce(&mut ServeConfig),
     extra: Option<axum::Router<postbase::http::AppState>>,
@@ -191,28 +194,28 @@ pub async fn spawn_app_with_routes(
     }
 }
 
-pub const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 
 /// A signed-up, logged-in user.
-pub struct Client {
+pub(crate) struct Client {
     pub id: i64,
     pub token: String,
 }
 
 impl TestApp {
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
 
-    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+    pub(crate) fn request(&self, method: Method, path: &str) -> RequestBuilder {
         self.client.request(method, self.url(path))
     }
 
-    pub async fn get(&self, path: &str) -> Response {
+    pub(crate) async fn get(&self, path: &str) -> Response {
         self.request(Method::GET, path).send().await.unwrap()
     }
 
-    pub async fn post_json(&self, path: &str, body: Value) -> Response {
+    pub(crate) async fn post_json(&self, path: &str, body: Value) -> Response {
         self.request(Method::POST, path)
             .json(&body)
             .send()
@@ -220,7 +223,7 @@ impl TestApp {
             .unwrap()
     }
 
-    pub async fn signup(&self, username: &str) -> i64 {
+    pub(crate) async fn signup(&self, username: &str) -> i64 {
         let res = self
             .post_json(
                 "/api/users",
@@ -231,7 +234,7 @@ impl TestApp {
         res.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
     }
 
-    pub async fn login(&self, username: &str, password: &str) -> Response {
+    pub(crate) async fn login(&self, username: &str, password: &str) -> Response {
         self.post_json(
             "/api/tokens",
             json!({"username": username, "password": password}),
@@ -239,7 +242,7 @@ impl TestApp {
         .await
     }
 
-    pub async fn token_for(&self, username: &str) -> String {
+    pub(crate) async fn token_for(&self, username: &str) -> String {
         let res = self.login(username, PASSWORD).await;
         assert_eq!(res.status(), 201, "login of {username}");
         res.json::<Value>().await.unwrap()["token"]
@@ -249,14 +252,14 @@ impl TestApp {
     }
 
     /// Signs a new user up and logs them in.
-    pub async fn user(&self, username: &str) -> Client {
+    pub(crate) async fn user(&self, username: &str) -> Client {
         let id = self.signup(username).await;
         let token = self.token_for(username).await;
         Client { id, token }
     }
 
     /// An admin, made the only way there is: outside the API.
-    pub async fn admin(&self, username: &str) -> Client {
+    pub(crate) async fn admin(&self, username: &str) -> Client {
         let hash = postbase::auth::PasswordHasher::new()
             .hash(&postbase::domain::Password::parse(PASSWORD).unwrap())
             .await
@@ -278,11 +281,11 @@ impl TestApp {
         Client { id: user.id, token }
     }
 
-    pub fn authed(&self, method: Method, path: &str, token: &str) -> RequestBuilder {
+    pub(crate) fn authed(&self, method: Method, path: &str, token: &str) -> RequestBuilder {
         self.request(method, path).bearer_auth(token)
     }
 
-    pub async fn create_post(&self, token: &str, title: &str, body: &str) -> Value {
+    pub(crate) async fn create_post(&self, token: &str, title: &str, body: &str) -> Value {
         let res = self
             .authed(Method::POST, "/api/posts", token)
             .json(&json!({"title": title, "body": body}))
@@ -295,7 +298,7 @@ impl TestApp {
 }
 
 /// Asserts a JSON error response: status, content type, and the exact `error` sentence.
-pub async fn assert_error(res: Response, status: u16, message: &str) -> Value {
+pub(crate) async fn assert_error(res: Response, status: u16, message: &str) -> Value {
     assert_eq!(res.status(), status, "status for expected {message:?}");
     assert_eq!(
         res.headers()["content-type"],

@@ -13,7 +13,7 @@ use crate::helpers::PASSWORD;
 const BIN: &str = env!("CARGO_BIN_EXE_postbase");
 
 /// A `postbase serve` process, killed when dropped.
-pub struct Instance {
+pub(crate) struct Instance {
     child: Child,
     pub base: String,
     client: reqwest::Client,
@@ -28,7 +28,7 @@ impl Drop for Instance {
 
 impl Instance {
     /// Starts `postbase serve` on port 0 over `database_url`; returns once it is listening.
-    pub async fn start(database_url: &str, extra: &[&str]) -> Self {
+    pub(crate) async fn start(database_url: &str, extra: &[&str]) -> Self {
         let database_url = database_url.to_owned();
         let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
         tokio::task::spawn_blocking(move || {
@@ -67,15 +67,15 @@ impl Instance {
         .unwrap()
     }
 
-    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+    pub(crate) fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         self.client.request(method, format!("{}{path}", self.base))
     }
 
-    pub async fn get(&self, path: &str) -> reqwest::Response {
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
         self.request(Method::GET, path).send().await.unwrap()
     }
 
-    pub async fn signup(&self, username: &str) -> reqwest::Response {
+    pub(crate) async fn signup(&self, username: &str) -> reqwest::Response {
         self.request(Method::POST, "/api/users")
             .json(&json!({"username": username, "password": PASSWORD}))
             .send()
@@ -83,7 +83,7 @@ impl Instance {
             .unwrap()
     }
 
-    pub async fn login(&self, username: &str) -> String {
+    pub(crate) async fn login(&self, username: &str) -> String {
         let res = self
             .request(Method::POST, "/api/tokens")
             .json(&json!({"username": username, "password": PASSWORD}))
@@ -97,7 +97,7 @@ impl Instance {
             .to_owned()
     }
 
-    pub async fn profile(&self, token: &str) -> StatusCode {
+    pub(crate) async fn profile(&self, token: &str) -> StatusCode {
         self.request(Method::GET, "/api/profile")
             .bearer_auth(token)
             .send()

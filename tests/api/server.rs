@@ -15,7 +15,7 @@ use crate::test_db::TestDb;
 
 const BIN: &str = env!("CARGO_BIN_EXE_postbase");
 
-pub struct Server {
+pub(crate) struct Server {
     child: Child,
     pub addr: SocketAddr,
     pub base: String,
@@ -34,7 +34,7 @@ impl Drop for Server {
 
 impl Server {
     /// Starts `postbase serve` with `args` on a fresh database of `backend`.
-    pub async fn start(backend: &Backend, args: &[&str]) -> Self {
+    pub(crate) async fn start(backend: &Backend, args: &[&str]) -> Self {
         let db = TestDb::new(backend).await;
         let url = db.url.clone();
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
@@ -80,33 +80,33 @@ impl Server {
         }
     }
 
-    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+    pub(crate) fn request(&self, method: Method, path: &str) -> RequestBuilder {
         self.client.request(method, format!("{}{path}", self.base))
     }
 
     /// A client whose connections come from `source` (any 127.x address is this machine).
-    pub fn client_from(&self, source: &str) -> reqwest::Client {
+    pub(crate) fn client_from(&self, source: &str) -> reqwest::Client {
         client_from(Some(source.parse().unwrap()))
     }
 
     /// The database URL this process serves.
-    pub fn database_url(&self) -> &str {
+    pub(crate) fn database_url(&self) -> &str {
         &self._db.url
     }
 
     /// Stops the process with SIGTERM (a clean shutdown) and waits for it; true if it exited 0.
-    pub fn terminate(&mut self) -> bool {
+    pub(crate) fn terminate(&mut self) -> bool {
         let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
         nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
         self.child.wait().unwrap().success()
     }
 
-    pub fn db(&self) -> &TestDb {
+    pub(crate) fn db(&self) -> &TestDb {
         &self._db
     }
 
     /// A user signed up and logged in: (id, token).
-    pub async fn user(&self, username: &str) -> (i64, String) {
+    pub(crate) async fn user(&self, username: &str) -> (i64, String) {
         let id = self.sign_up(username).await;
         let res = self.login_with(&self.client, username, PASSWORD).await;
         assert_eq!(res.status(), 201);
@@ -117,12 +117,12 @@ impl Server {
         (id, token)
     }
 
-    pub fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         self.log.lock().unwrap().clone()
     }
 
     /// The process's resident memory, in KiB.
-    pub fn rss_kib(&self) -> u64 {
+    pub(crate) fn rss_kib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
         status
             .lines()
@@ -132,7 +132,7 @@ impl Server {
     }
 
     /// Signs a user up; returns its id.
-    pub async fn sign_up(&self, username: &str) -> i64 {
+    pub(crate) async fn sign_up(&self, username: &str) -> i64 {
         let res = self
             .request(Method::POST, "/api/users")
             .json(&json!({"username": username, "password": PASSWORD}))
@@ -144,7 +144,7 @@ impl Server {
     }
 
     /// A login with `password` through `client`: the status and the response.
-    pub async fn login_with(
+    pub(crate) async fn login_with(
         &self,
         client: &reqwest::Client,
         username: &str,

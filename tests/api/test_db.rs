@@ -7,14 +7,14 @@ use crate::helpers::{Backend, POSTGRES_URL_VAR};
 
 /// A database of a test's own: a temporary SQLite file, or a fresh PostgreSQL database that is
 /// dropped (connections and all) when this goes out of scope, even when the test panics.
-pub struct TestDb {
+pub(crate) struct TestDb {
     pub url: String,
     _dir: Option<TempDir>,
     postgres: Option<(String, String)>,
 }
 
 impl TestDb {
-    pub async fn new(backend: &Backend) -> Self {
+    pub(crate) async fn new(backend: &Backend) -> Self {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
@@ -44,7 +44,7 @@ impl TestDb {
 
 impl TestDb {
     /// The server URL and database name, when this is a PostgreSQL database.
-    pub fn postgres(&self) -> Option<(&str, &str)> {
+    pub(crate) fn postgres(&self) -> Option<(&str, &str)> {
         self.postgres
             .as_ref()
             .map(|(s, n)| (s.as_str(), n.as_str()))
@@ -75,7 +75,7 @@ impl Drop for TestDb {
 }
 
 /// Runs one statement on the server's maintenance database.
-pub async fn admin_sql(server: &str, sql: &str) -> Result<(), tokio_postgres::Error> {
+pub(crate) async fn admin_sql(server: &str, sql: &str) -> Result<(), tokio_postgres::Error> {
     let (client, connection) = tokio_postgres::connect(server, tokio_postgres::NoTls).await?;
     let task = tokio::spawn(connection);
     let result = client.batch_execute(sql).await;
@@ -85,7 +85,7 @@ pub async fn admin_sql(server: &str, sql: &str) -> Result<(), tokio_postgres::Er
 }
 
 /// The server URL with its database replaced: `postgres://u@h:p/x?q` -> `postgres://u@h:p/name?q`.
-pub fn with_database(server: &str, name: &str) -> String {
+pub(crate) fn with_database(server: &str, name: &str) -> String {
     let (url, query) = match server.split_once('?') {
         Some((url, query)) => (url, format!("?{query}")),
         None => (server, String::new()),

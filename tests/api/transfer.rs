@@ -15,7 +15,7 @@ use crate::test_db::TestDb;
 
 const BIN: &str = env!("CARGO_BIN_EXE_postbase");
 
-pub async fn run(args: &[&str], stdin: &[u8]) -> Output {
+pub(crate) async fn run(args: &[&str], stdin: &[u8]) -> Output {
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     let stdin = stdin.to_vec();
     tokio::task::spawn_blocking(move || {
@@ -34,7 +34,7 @@ pub async fn run(args: &[&str], stdin: &[u8]) -> Output {
 }
 
 /// The export as text, so that a mismatch shows as lines rather than bytes.
-pub async fn export(url: &str) -> String {
+pub(crate) async fn export(url: &str) -> String {
     let out = run(&["export", "--database-url", url], b"").await;
     assert!(
         out.status.success(),
@@ -44,13 +44,13 @@ pub async fn export(url: &str) -> String {
     String::from_utf8(out.stdout).expect("exports are UTF-8")
 }
 
-pub async fn import(url: &str, dump: &str) -> Output {
+pub(crate) async fn import(url: &str, dump: &str) -> Output {
     run(&["import", "--database-url", url], dump.as_bytes()).await
 }
 
 /// The trailer a version 2 dump ending in `body` carries: the count of each kind and the SHA-256
 /// of every byte before it.
-pub fn seal(body: &str) -> String {
+pub(crate) fn seal(body: &str) -> String {
     let count = |kind: &str| {
         let tag = format!("{{\"kind\":\"{kind}\",");
         body.lines().filter(|l| l.starts_with(&tag)).count()
@@ -70,14 +70,14 @@ pub fn seal(body: &str) -> String {
 }
 
 /// Is the database at `url` as a failed import must leave it: no rows, no ids handed out?
-pub async fn assert_untouched(url: &str) {
+pub(crate) async fn assert_untouched(url: &str) {
     let store = postbase::store::connect(url).await.unwrap();
     assert!(store.is_empty().await.unwrap(), "rows were imported");
     assert_eq!(store.export_ids().await.unwrap(), Default::default());
 }
 
 /// Imports `dump` into `url`, expects a refusal that says `expected`, and nothing imported.
-pub async fn assert_refused(url: &str, dump: &str, expected: &str) {
+pub(crate) async fn assert_refused(url: &str, dump: &str, expected: &str) {
     let out = import(url, dump).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "imported, expected {expected:?}");

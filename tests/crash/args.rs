@@ -1,6 +1,6 @@
 //! The options: flags after `--`, or the `CRASH_*` environment variables.
 
-pub struct Options {
+pub(crate) struct Options {
     pub cycles: u64,
     pub seed: u64,
     pub verbose: bool,
@@ -14,7 +14,7 @@ pub struct Options {
     pub postgres: Option<String>,
 }
 
-pub fn options() -> Options {
+pub(crate) fn options() -> Options {
     let mut cycles = std::env::var("CRASH_CYCLES")
         .ok()
         .map(|v| v.parse().expect("CRASH_CYCLES is a number"))

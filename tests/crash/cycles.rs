@@ -30,7 +30,7 @@ const MIN_ACKED_PER_CYCLE: u64 = 3;
 
 /// Runs the cycles `opts` asks for, printing a line per failed (or, verbose, every) cycle and a
 /// summary; returns the number of failures.
-pub fn run(opts: &Options) -> u64 {
+pub(crate) fn run(opts: &Options) -> u64 {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

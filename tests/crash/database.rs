@@ -5,7 +5,7 @@ use std::path::Path;
 
 /// The file as the kill left it, checked by SQLite itself. Opened read-only so that closing this
 /// connection does not checkpoint the WAL: the restarted server must do its own recovery.
-pub fn check_file(db: &Path) -> Result<(), String> {
+pub(crate) fn check_file(db: &Path) -> Result<(), String> {
     use rusqlite::{Connection, OpenFlags};
     let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| format!("opening {}: {e}", db.display()))?;
@@ -27,7 +27,7 @@ pub fn check_file(db: &Path) -> Result<(), String> {
 }
 
 /// Runs one statement on the PostgreSQL server's maintenance database.
-pub async fn admin_sql(server: &str, sql: &str) {
+pub(crate) async fn admin_sql(server: &str, sql: &str) {
     let (client, connection) = tokio_postgres::connect(server, tokio_postgres::NoTls)
         .await
         .unwrap_or_else(|e| panic!("--postgres {server}: {e}"));
@@ -41,7 +41,7 @@ pub async fn admin_sql(server: &str, sql: &str) {
 }
 
 /// The server URL with its database replaced by `name`.
-pub fn with_database(server: &str, name: &str) -> String {
+pub(crate) fn with_database(server: &str, name: &str) -> String {
     let (url, query) = server.split_once('?').map_or((server, ""), |(u, q)| (u, q));
     let start = url.find("://").map_or(0, |i| i + 3);
     let base = url[start..]

@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// A response arrived: the status and the JSON body (Null if none).
     Answered(StatusCode, Value, Option<String>),
     /// The connection could not be made: the request was never sent, so it did not land.
@@ -12,7 +12,7 @@ pub enum Outcome {
     Lost,
 }
 
-pub async fn send(
+pub(crate) async fn send(
     http: &reqwest::Client,
     base: &str,
     method: Method,
@@ -49,11 +49,16 @@ pub async fn send(
     }
 }
 
-pub async fn get(http: &reqwest::Client, base: &str, path: &str, token: Option<&str>) -> Outcome {
+pub(crate) async fn get(
+    http: &reqwest::Client,
+    base: &str,
+    path: &str,
+    token: Option<&str>,
+) -> Outcome {
     send(http, base, Method::GET, path, token, None).await
 }
 
-pub fn answered(out: Outcome, what: &str) -> (StatusCode, Value, Option<String>) {
+pub(crate) fn answered(out: Outcome, what: &str) -> (StatusCode, Value, Option<String>) {
     match out {
         Outcome::Answered(s, j, e) => (s, j, e),
         _ => panic!("the restarted server did not answer {what}"),
@@ -61,7 +66,12 @@ pub fn answered(out: Outcome, what: &str) -> (StatusCode, Value, Option<String>)
 }
 
 /// Every item of a paginated list.
-pub async fn list_all(http: &reqwest::Client, base: &str, path: &str, key: &str) -> Vec<Value> {
+pub(crate) async fn list_all(
+    http: &reqwest::Client,
+    base: &str,
+    path: &str,
+    key: &str,
+) -> Vec<Value> {
     let mut items = Vec::new();
     let mut cursor = String::new();
     loop {

@@ -15,11 +15,11 @@ use crate::model::{Model, PostState, Tally, TokenModel, TokenState, UserModel};
 
 /// Concurrent clients during the load. Each owns the posts it creates, so one post never has two
 /// writes in flight at once and its possible states after a kill are at most two.
-pub const CLIENTS: usize = 24;
+pub(crate) const CLIENTS: usize = 24;
 /// Users signed up (and a token for each client logged in) at the start of each generation.
-pub const SEED_USERS: usize = 6;
+pub(crate) const SEED_USERS: usize = 6;
 
-pub struct Load {
+pub(crate) struct Load {
     pub http: reqwest::Client,
     pub base: String,
     pub model: Arc<Mutex<Model>>,
@@ -31,7 +31,7 @@ pub struct Load {
     pub tag: String,
 }
 
-pub fn random_text(rng: &mut StdRng, prefix: &str) -> String {
+pub(crate) fn random_text(rng: &mut StdRng, prefix: &str) -> String {
     // Up to a few KiB, so some rows span pages and a torn write would show.
     let len = rng.gen_range(0..4096);
     let fill: String = (0..len.min(64))
@@ -48,7 +48,7 @@ pub fn random_text(rng: &mut StdRng, prefix: &str) -> String {
 impl Load {
     /// A write answered with something other than 2xx: it did not land. Counted, and its kind kept
     /// for the summary (none are expected: every request the clients send is valid).
-    pub fn refused(&self, status: StatusCode, json: &Value) {
+    pub(crate) fn refused(&self, status: StatusCode, json: &Value) {
         let mut tally = self.tally.lock().unwrap();
         tally.failed_requests += 1;
         if status.is_server_error() {
@@ -60,7 +60,7 @@ impl Load {
     }
 
     /// Signs up `username`, recording the result; returns the user when acknowledged.
-    pub async fn sign_up(&self, username: String, rng: &mut StdRng) -> Option<UserModel> {
+    pub(crate) async fn sign_up(&self, username: String, rng: &mut StdRng) -> Option<UserModel> {
         let password = format!("pw-{}", rng.gen::<u64>());
         let email = format!("{username}@example.test");
         {
@@ -109,7 +109,7 @@ impl Load {
 
     /// Logs `user` in; returns the token when acknowledged. A lost login leaves at most a token
     /// nobody knows, which nothing checks.
-    pub async fn log_in(&self, slot: usize, user: &UserModel) -> Option<String> {
+    pub(crate) async fn log_in(&self, slot: usize, user: &UserModel) -> Option<String> {
         let body = json!({"username": user.username, "password": user.password});
         match send(
             &self.http,
@@ -143,7 +143,7 @@ impl Load {
     }
 
     /// One client: picks a user, logs in, then writes until the server dies or the load stops.
-    pub async fn client(self: Arc<Self>, slot: usize, seed: u64) {
+    pub(crate) async fn client(self: Arc<Self>, slot: usize, seed: u64) {
         let mut rng = StdRng::seed_from_u64(seed);
         let mut seq = 0u64;
         // The seed users come first and stay put, so a slot keeps its user (and so stays the
@@ -216,7 +216,7 @@ impl Load {
     }
 
     /// Returns false when the server is gone.
-    pub async fn revoke(&self, token: &str) -> bool {
+    pub(crate) async fn revoke(&self, token: &str) -> bool {
         self.model
             .lock()
             .unwrap()
@@ -254,7 +254,7 @@ impl Load {
         }
     }
 
-    pub fn clone_handle(&self) -> Self {
+    pub(crate) fn clone_handle(&self) -> Self {
         Self {
             http: self.http.clone(),
             base: self.base.clone(),
@@ -267,7 +267,7 @@ impl Load {
     }
 }
 
-pub async fn seed_users(load: &Load, rng: &mut StdRng) {
+pub(crate) async fn seed_users(load: &Load, rng: &mut StdRng) {
     let mut tasks = tokio::task::JoinSet::new();
     let load = Arc::new(load.clone_handle());
     for i in 0..SEED_USERS {

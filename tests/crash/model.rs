@@ -6,7 +6,7 @@ use serde_json::Value;
 
 /// The outcome of a write, as far as its client knows.
 #[derive(Debug, Clone, PartialEq)]
-pub enum PostState {
+pub(crate) enum PostState {
     /// The post as the last acknowledged write returned it (the full JSON and its ETag).
     Present {
         json: Value,
@@ -16,7 +16,7 @@ pub enum PostState {
 }
 
 #[derive(Debug)]
-pub struct PostModel {
+pub(crate) struct PostModel {
     pub id: i64,
     /// The client that owns it: only that client writes to it.
     pub owner: usize,
@@ -27,7 +27,7 @@ pub struct PostModel {
 }
 
 #[derive(Debug, Clone)]
-pub enum Pending {
+pub(crate) enum Pending {
     Edit {
         title: Option<String>,
         body: Option<String>,
@@ -36,7 +36,7 @@ pub enum Pending {
 }
 
 #[derive(Debug, Clone)]
-pub struct UserModel {
+pub(crate) struct UserModel {
     pub id: i64,
     pub username: String,
     pub password: String,
@@ -46,7 +46,7 @@ pub struct UserModel {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum TokenState {
+pub(crate) enum TokenState {
     Live,
     Revoked,
     /// `DELETE /api/tokens/current` was sent and never answered.
@@ -54,7 +54,7 @@ pub enum TokenState {
 }
 
 #[derive(Debug)]
-pub struct TokenModel {
+pub(crate) struct TokenModel {
     pub user_id: i64,
     /// The client that logged in and alone uses it, so that one client's logout never
     /// pulls the token from under another's requests.
@@ -63,7 +63,7 @@ pub struct TokenModel {
 }
 
 #[derive(Default)]
-pub struct Model {
+pub(crate) struct Model {
     pub users: Vec<UserModel>,
     /// Sign-ups sent and never answered, by username: they may exist.
     pub ambiguous_signups: HashMap<String, (String, String)>,
@@ -80,7 +80,7 @@ pub struct Model {
 }
 
 #[derive(Default, Clone, Copy)]
-pub struct Tally {
+pub(crate) struct Tally {
     pub acked_writes: u64,
     pub checked: u64,
     pub ambiguous: u64,

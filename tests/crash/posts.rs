@@ -11,7 +11,13 @@ use crate::load::{random_text, Load};
 use crate::model::{Pending, PostModel, PostState};
 
 impl Load {
-    pub async fn create_post(&self, slot: usize, token: &str, seq: u64, rng: &mut StdRng) -> bool {
+    pub(crate) async fn create_post(
+        &self,
+        slot: usize,
+        token: &str,
+        seq: u64,
+        rng: &mut StdRng,
+    ) -> bool {
         let title = format!("{}-c{slot}-{seq} created", self.tag);
         let body = random_text(rng, &title);
         {
@@ -63,7 +69,7 @@ impl Load {
         }
     }
 
-    pub async fn edit_post(
+    pub(crate) async fn edit_post(
         &self,
         id: i64,
         token: &str,
@@ -127,7 +133,7 @@ impl Load {
         }
     }
 
-    pub async fn delete_post(&self, id: i64, token: &str) -> bool {
+    pub(crate) async fn delete_post(&self, id: i64, token: &str) -> bool {
         self.model
             .lock()
             .unwrap()

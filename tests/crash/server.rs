@@ -8,13 +8,13 @@ use nix::unistd::Pid;
 
 const BIN: &str = env!("CARGO_BIN_EXE_postbase");
 
-pub struct Server {
+pub(crate) struct Server {
     child: Child,
     pub base: String,
 }
 
 impl Server {
-    pub fn start(database_url: &str, synchronous: Option<&str>) -> Self {
+    pub(crate) fn start(database_url: &str, synchronous: Option<&str>) -> Self {
         let mut command = Command::new(BIN);
         command
             .args(["serve", "--addr", "127.0.0.1:0", "--log-format", "text"])
@@ -47,7 +47,7 @@ impl Server {
         }
     }
 
-    pub fn sigkill(&mut self) {
+    pub(crate) fn sigkill(&mut self) {
         let pid = Pid::from_raw(self.child.id() as i32);
         kill(pid, Signal::SIGKILL).expect("SIGKILL delivered");
         self.child.wait().expect("the killed server is reaped");

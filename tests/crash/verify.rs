@@ -43,7 +43,7 @@ fn post_matches(post: &PostModel, found: Option<&(Value, String)>) -> Option<boo
 
 /// Checks the restarted server against the model, resolves each ambiguous write to what was found,
 /// and returns the problems (empty: all good).
-pub async fn verify(
+pub(crate) async fn verify(
     http: &reqwest::Client,
     base: &str,
     model: &mut Model,
@@ -196,7 +196,7 @@ pub async fn verify(
     problems
 }
 
-pub fn summary(state: &PostState) -> String {
+pub(crate) fn summary(state: &PostState) -> String {
     match state {
         PostState::Deleted => "deleted".into(),
         PostState::Present { json, etag } => format!(

@@ -45,7 +45,7 @@ impl From<tokio_postgres::Error> for StoreError {
 /// The error and each of its causes, `: `-joined. tokio-postgres's `Display` is only its kind
 /// ("error performing TLS handshake"); the reason (an unknown issuer, a refused connection) is in
 /// the causes.
-pub fn with_causes(e: &dyn std::error::Error) -> String {
+pub(super) fn with_causes(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut cause = e.source();
     while let Some(c) = cause {

@@ -9,7 +9,7 @@ use crate::store::idempotency::{
 };
 use crate::store::StoreResult;
 
-pub async fn claim(c: &mut Object, claim: &IdempotencyClaim) -> StoreResult<Claimed> {
+pub(super) async fn claim(c: &mut Object, claim: &IdempotencyClaim) -> StoreResult<Claimed> {
     let tx = c.transaction().await?;
     tx.execute(
         "DELETE FROM idempotency_keys WHERE ctid IN (SELECT ctid FROM idempotency_keys
@@ -70,7 +70,12 @@ pub async fn claim(c: &mut Object, claim: &IdempotencyClaim) -> StoreResult<Clai
     Ok(answer)
 }
 
-pub async fn save(c: &Object, scope: &str, key: &str, response: &SavedResponse) -> StoreResult<()> {
+pub(super) async fn save(
+    c: &Object,
+    scope: &str,
+    key: &str,
+    response: &SavedResponse,
+) -> StoreResult<()> {
     c.execute(
         "UPDATE idempotency_keys SET status = $3, headers = $4, body = $5
          WHERE scope = $1 AND key = $2",
@@ -86,7 +91,7 @@ pub async fn save(c: &Object, scope: &str, key: &str, response: &SavedResponse) 
     Ok(())
 }
 
-pub async fn release(c: &Object, scope: &str, key: &str) -> StoreResult<()> {
+pub(super) async fn release(c: &Object, scope: &str, key: &str) -> StoreResult<()> {
     c.execute(
         "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status = 0",
         &[&scope, &key],

@@ -40,6 +40,14 @@ use super::{
 };
 use migrations::{apply_migrations, MIGRATIONS, MIGRATION_LOCK};
 
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
 pub struct PgStore {
     pool: Pool,
     timeout: Duration,

@@ -72,19 +72,7 @@ async fn insert(mut c: Object, new: NewPost, now: Timestamp) -> StoreResult<Post
         set_tags(&tx, id, &new.tags).await?;
     }
     tx.commit().await?;
-    Ok(Post {
-        id,
-        title: new.title,
-        body: new.body,
-        author_id: new.author_id,
-        tags: new.tags,
-        like_count: 0,
-        comment_count: 0,
-        liked: Some(false),
-        created_at: now,
-        updated_at: now,
-        version: row.get(1),
-    })
+    Ok(Post::inserted(new, id, row.get(1), now))
 }
 
 async fn update(

@@ -14,7 +14,7 @@ use crate::store::{
     TokenRecord, TransferStore, UserRecord,
 };
 
-pub async fn users(c: &Object, after: i64, limit: u32) -> StoreResult<Vec<UserRecord>> {
+pub(super) async fn users(c: &Object, after: i64, limit: u32) -> StoreResult<Vec<UserRecord>> {
     let stmt = c.prepare_cached(&pg(sql::USERS)).await?;
     let rows = c.query(&stmt, &[&after, &i64::from(limit)]).await?;
     Ok(rows
@@ -32,7 +32,7 @@ pub async fn users(c: &Object, after: i64, limit: u32) -> StoreResult<Vec<UserRe
         .collect())
 }
 
-pub async fn tokens(c: &Object, after: &[u8], limit: u32) -> StoreResult<Vec<TokenRecord>> {
+pub(super) async fn tokens(c: &Object, after: &[u8], limit: u32) -> StoreResult<Vec<TokenRecord>> {
     let stmt = c.prepare_cached(&pg(sql::TOKENS)).await?;
     let rows = c.query(&stmt, &[&after, &i64::from(limit)]).await?;
     rows.iter()
@@ -50,7 +50,7 @@ pub async fn tokens(c: &Object, after: &[u8], limit: u32) -> StoreResult<Vec<Tok
         .collect()
 }
 
-pub async fn posts(c: &Object, after: i64, limit: u32) -> StoreResult<Vec<PostRecord>> {
+pub(super) async fn posts(c: &Object, after: i64, limit: u32) -> StoreResult<Vec<PostRecord>> {
     let stmt = c.prepare_cached(&pg(sql::POSTS)).await?;
     let rows = c.query(&stmt, &[&after, &i64::from(limit)]).await?;
     rows.iter()
@@ -69,7 +69,11 @@ pub async fn posts(c: &Object, after: i64, limit: u32) -> StoreResult<Vec<PostRe
         .collect()
 }
 
-pub async fn comments(c: &Object, after: i64, limit: u32) -> StoreResult<Vec<CommentRecord>> {
+pub(super) async fn comments(
+    c: &Object,
+    after: i64,
+    limit: u32,
+) -> StoreResult<Vec<CommentRecord>> {
     let stmt = c.prepare_cached(&pg(sql::COMMENTS)).await?;
     let rows = c.query(&stmt, &[&after, &i64::from(limit)]).await?;
     rows.iter()
@@ -87,7 +91,11 @@ pub async fn comments(c: &Object, after: i64, limit: u32) -> StoreResult<Vec<Com
         .collect()
 }
 
-pub async fn likes(c: &Object, after: (i64, i64), limit: u32) -> StoreResult<Vec<LikeRecord>> {
+pub(super) async fn likes(
+    c: &Object,
+    after: (i64, i64),
+    limit: u32,
+) -> StoreResult<Vec<LikeRecord>> {
     let stmt = c.prepare_cached(&pg(sql::LIKES)).await?;
     let rows = c
         .query(&stmt, &[&after.0, &after.1, &i64::from(limit)])
@@ -102,7 +110,7 @@ pub async fn likes(c: &Object, after: (i64, i64), limit: u32) -> StoreResult<Vec
         .collect())
 }
 
-pub async fn is_empty(c: &Object) -> StoreResult<bool> {
+pub(super) async fn is_empty(c: &Object) -> StoreResult<bool> {
     Ok(c.query_one(sql::IS_EMPTY, &[]).await?.get(0))
 }
 
@@ -124,7 +132,7 @@ async fn bounded<T, E: Into<StoreError>>(
 /// on this database hands out an id the dump is about to use. Each step (a batch, the commit)
 /// is bounded by `deadline`, as any one storage call is; the time spent waiting for the reader
 /// is not. Dropping the transaction unfinished rolls it back.
-pub async fn import(
+pub(super) async fn import(
     mut c: Object,
     mut steps: Receiver<ImportStep>,
     deadline: Duration,
@@ -235,7 +243,7 @@ async fn insert(tx: &Transaction<'_>, records: &[Record]) -> StoreResult<()> {
 }
 
 /// The identity sequences' last values (NULL, so 0, before their first use).
-pub async fn ids(c: &Object) -> StoreResult<IdsRecord> {
+pub(super) async fn ids(c: &Object) -> StoreResult<IdsRecord> {
     let row = c
         .query_one(
             "SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('users', 'id')::regclass), 0),

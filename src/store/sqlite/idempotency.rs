@@ -6,7 +6,7 @@ use crate::store::idempotency::{
     decide, Claimed, Decision, IdempotencyClaim, SavedResponse, PURGE_PER_CLAIM,
 };
 
-pub fn claim(c: &Connection, claim: &IdempotencyClaim) -> rusqlite::Result<Claimed> {
+pub(super) fn claim(c: &Connection, claim: &IdempotencyClaim) -> rusqlite::Result<Claimed> {
     c.prepare_cached(
         "DELETE FROM idempotency_keys WHERE (scope, key) IN (SELECT scope, key
            FROM idempotency_keys WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)",
@@ -54,7 +54,7 @@ pub fn claim(c: &Connection, claim: &IdempotencyClaim) -> rusqlite::Result<Claim
     }
 }
 
-pub fn save(
+pub(super) fn save(
     c: &Connection,
     scope: &str,
     key: &str,
@@ -74,7 +74,7 @@ pub fn save(
     Ok(())
 }
 
-pub fn release(c: &Connection, scope: &str, key: &str) -> rusqlite::Result<()> {
+pub(super) fn release(c: &Connection, scope: &str, key: &str) -> rusqlite::Result<()> {
     c.prepare_cached("DELETE FROM idempotency_keys WHERE scope = ?1 AND key = ?2 AND status = 0")?
         .execute(params![scope, key])?;
     Ok(())

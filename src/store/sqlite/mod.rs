@@ -35,6 +35,14 @@ const MIGRATIONS: &[&str] = &[
 /// Most read connections kept open; more are opened under load and closed when returned.
 const MAX_IDLE_READERS: usize = 16;
 
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
 pub struct SqliteStore {
     path: PathBuf,
     readers: Mutex<Vec<Connection>>,

@@ -59,19 +59,7 @@ fn insert(c: &Connection, new: NewPost, now: Timestamp) -> rusqlite::Result<Post
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
     set_tags(c, id, &new.tags)?;
-    Ok(Post {
-        id,
-        title: new.title,
-        body: new.body,
-        author_id: new.author_id,
-        tags: new.tags,
-        like_count: 0,
-        comment_count: 0,
-        liked: Some(false),
-        created_at: now,
-        updated_at: now,
-        version,
-    })
+    Ok(Post::inserted(new, id, version, now))
 }
 
 fn update(

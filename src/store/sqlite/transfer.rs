@@ -1,6 +1,6 @@
 //! Raw rows in and out, for `postbase export` / `postbase import`.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
 use tokio::sync::mpsc::Receiver;
 
 use crate::store::posts::{join_tags, split_tags};
@@ -10,95 +10,113 @@ use crate::store::{
     TokenRecord, TransferStore, UserRecord,
 };
 
-pub fn users(c: &Connection, after: i64, limit: u32) -> rusqlite::Result<Vec<UserRecord>> {
-    let mut stmt = c.prepare_cached(sql::USERS)?;
-    let rows = stmt.query_map(params![after, limit], |r| {
-        Ok(UserRecord {
-            id: r.get(0)?,
-            username: r.get(1)?,
-            email: r.get(2)?,
-            password_hash: r.get(3)?,
-            admin: r.get(4)?,
-            version: r.get(5)?,
-            created_at: r.get(6)?,
-            updated_at: r.get(7)?,
-        })
-    })?;
-    rows.collect()
+/// A page of raw rows: `sql` run with `params`, each row mapped by `row`.
+fn page<T>(
+    c: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    row: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    c.prepare_cached(sql)?.query_map(params, row)?.collect()
 }
 
-pub fn tokens(c: &Connection, after: &[u8], limit: u32) -> rusqlite::Result<Vec<TokenRecord>> {
-    let mut stmt = c.prepare_cached(sql::TOKENS)?;
-    let rows = stmt.query_map(params![after, limit], |r| {
+pub(super) fn users(c: &Connection, after: i64, limit: u32) -> rusqlite::Result<Vec<UserRecord>> {
+    page(c, sql::USERS, params![after, limit], |r| {
+        let (id, username, email, password_hash) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+        let (admin, version, created_at, updated_at) = (r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?);
+        Ok(UserRecord {
+            id,
+            username,
+            email,
+            password_hash,
+            admin,
+            version,
+            created_at,
+            updated_at,
+        })
+    })
+}
+
+pub(super) fn tokens(
+    c: &Connection,
+    after: &[u8],
+    limit: u32,
+) -> rusqlite::Result<Vec<TokenRecord>> {
+    page(c, sql::TOKENS, params![after, limit], |r| {
         let hash: Vec<u8> = r.get(0)?;
         let hash = <[u8; 32]>::try_from(hash.as_slice()).map_err(|_| {
-            rusqlite::Error::FromSqlConversionFailure(
-                0,
-                rusqlite::types::Type::Blob,
-                "a token hash is 32 bytes".into(),
-            )
+            let why = "a token hash is 32 bytes".into();
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, why)
         })?;
+        let (user_id, created_at, expires_at) = (r.get(1)?, r.get(2)?, r.get(3)?);
         Ok(TokenRecord {
             hash,
-            user_id: r.get(1)?,
-            created_at: r.get(2)?,
-            expires_at: r.get(3)?,
+            user_id,
+            created_at,
+            expires_at,
         })
-    })?;
-    rows.collect()
+    })
 }
 
-pub fn posts(c: &Connection, after: i64, limit: u32) -> rusqlite::Result<Vec<PostRecord>> {
-    let mut stmt = c.prepare_cached(sql::POSTS)?;
-    let rows = stmt.query_map(params![after, limit], |r| {
+pub(super) fn posts(c: &Connection, after: i64, limit: u32) -> rusqlite::Result<Vec<PostRecord>> {
+    page(c, sql::POSTS, params![after, limit], |r| {
+        let (id, author_id, title, body) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+        let tags = split_tags(&r.get::<_, String>(4)?);
+        let (version, created_at, updated_at) = (r.get(5)?, r.get(6)?, r.get(7)?);
         Ok(PostRecord {
-            id: r.get(0)?,
-            author_id: r.get(1)?,
-            title: r.get(2)?,
-            body: r.get(3)?,
-            tags: split_tags(&r.get::<_, String>(4)?),
-            version: r.get(5)?,
-            created_at: r.get(6)?,
-            updated_at: r.get(7)?,
+            id,
+            author_id,
+            title,
+            body,
+            tags,
+            version,
+            created_at,
+            updated_at,
         })
-    })?;
-    rows.collect()
+    })
 }
 
-pub fn comments(c: &Connection, after: i64, limit: u32) -> rusqlite::Result<Vec<CommentRecord>> {
-    let mut stmt = c.prepare_cached(sql::COMMENTS)?;
-    let rows = stmt.query_map(params![after, limit], |r| {
+pub(super) fn comments(
+    c: &Connection,
+    after: i64,
+    limit: u32,
+) -> rusqlite::Result<Vec<CommentRecord>> {
+    page(c, sql::COMMENTS, params![after, limit], |r| {
+        let (id, post_id, author_id, body) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+        let (version, created_at, updated_at) = (r.get(4)?, r.get(5)?, r.get(6)?);
         Ok(CommentRecord {
-            id: r.get(0)?,
-            post_id: r.get(1)?,
-            author_id: r.get(2)?,
-            body: r.get(3)?,
-            version: r.get(4)?,
-            created_at: r.get(5)?,
-            updated_at: r.get(6)?,
+            id,
+            post_id,
+            author_id,
+            body,
+            version,
+            created_at,
+            updated_at,
         })
-    })?;
-    rows.collect()
+    })
 }
 
-pub fn likes(c: &Connection, after: (i64, i64), limit: u32) -> rusqlite::Result<Vec<LikeRecord>> {
-    let mut stmt = c.prepare_cached(sql::LIKES)?;
-    let rows = stmt.query_map(params![after.0, after.1, limit], |r| {
+pub(super) fn likes(
+    c: &Connection,
+    after: (i64, i64),
+    limit: u32,
+) -> rusqlite::Result<Vec<LikeRecord>> {
+    page(c, sql::LIKES, params![after.0, after.1, limit], |r| {
+        let (user_id, post_id, created_at) = (r.get(0)?, r.get(1)?, r.get(2)?);
         Ok(LikeRecord {
-            user_id: r.get(0)?,
-            post_id: r.get(1)?,
-            created_at: r.get(2)?,
+            user_id,
+            post_id,
+            created_at,
         })
-    })?;
-    rows.collect()
+    })
 }
 
-pub fn is_empty(c: &Connection) -> rusqlite::Result<bool> {
+pub(super) fn is_empty(c: &Connection) -> rusqlite::Result<bool> {
     c.query_row(sql::IS_EMPTY, [], |r| r.get(0))
 }
 
 /// AUTOINCREMENT keeps the largest id ever used in `sqlite_sequence`.
-pub fn ids(c: &Connection) -> rusqlite::Result<IdsRecord> {
+pub(super) fn ids(c: &Connection) -> rusqlite::Result<IdsRecord> {
     let seq = |table: &str| -> rusqlite::Result<i64> {
         Ok(
             c.prepare_cached("SELECT seq FROM sqlite_sequence WHERE name = ?1")?
@@ -118,7 +136,7 @@ pub fn ids(c: &Connection) -> rusqlite::Result<IdsRecord> {
 /// batch: under the writer's `BEGIN IMMEDIATE` nobody else writes meanwhile, so the emptiness
 /// checked first still holds at the commit. A savepoint of its own lets a dump abandoned half way
 /// roll back without failing the writer's transaction.
-pub fn import(
+pub(super) fn import(
     c: &Connection,
     mut steps: Receiver<ImportStep>,
 ) -> rusqlite::Result<StoreResult<bool>> {
@@ -162,60 +180,41 @@ fn advance_ids(c: &Connection, ids: IdsRecord) -> rusqlite::Result<()> {
 /// Inserts rows with their ids.
 fn insert(c: &Connection, records: &[Record]) -> rusqlite::Result<()> {
     for record in records {
-        match record {
+        let tags;
+        let (statement, values): (&str, Vec<&dyn ToSql>) = match record {
             Record::User(u) => {
-                c.prepare_cached(sql::INSERT_USER)?.execute(params![
-                    u.id,
-                    u.username,
-                    u.email,
-                    u.password_hash,
-                    u.admin,
-                    u.version,
-                    u.created_at,
-                    u.updated_at
-                ])?;
+                let head: [&dyn ToSql; 4] = [&u.id, &u.username, &u.email, &u.password_hash];
+                let tail: [&dyn ToSql; 4] = [&u.admin, &u.version, &u.created_at, &u.updated_at];
+                (sql::INSERT_USER, head.into_iter().chain(tail).collect())
             }
             Record::Token(t) => {
-                c.prepare_cached(sql::INSERT_TOKEN)?.execute(params![
-                    &t.hash[..],
-                    t.user_id,
-                    t.created_at,
-                    t.expires_at
-                ])?;
+                let hash: &dyn ToSql = &t.hash;
+                (
+                    sql::INSERT_TOKEN,
+                    vec![hash, &t.user_id, &t.created_at, &t.expires_at],
+                )
             }
             Record::Post(p) => {
-                c.prepare_cached(sql::INSERT_POST)?.execute(params![
-                    p.id,
-                    p.author_id,
-                    p.title,
-                    p.body,
-                    join_tags(&p.tags),
-                    p.version,
-                    p.created_at,
-                    p.updated_at
-                ])?;
-                let mut tag = c.prepare_cached(crate::store::posts::sql::TAG)?;
-                for t in &p.tags {
-                    tag.execute(params![t, p.id])?;
-                }
+                tags = join_tags(&p.tags);
+                let head: [&dyn ToSql; 4] = [&p.id, &p.author_id, &p.title, &p.body];
+                let tail: [&dyn ToSql; 4] = [&tags, &p.version, &p.created_at, &p.updated_at];
+                (sql::INSERT_POST, head.into_iter().chain(tail).collect())
             }
             Record::Comment(m) => {
-                c.prepare_cached(sql::INSERT_COMMENT)?.execute(params![
-                    m.id,
-                    m.post_id,
-                    m.author_id,
-                    m.body,
-                    m.version,
-                    m.created_at,
-                    m.updated_at
-                ])?;
+                let head: [&dyn ToSql; 4] = [&m.id, &m.post_id, &m.author_id, &m.body];
+                let tail: [&dyn ToSql; 3] = [&m.version, &m.created_at, &m.updated_at];
+                (sql::INSERT_COMMENT, head.into_iter().chain(tail).collect())
             }
-            Record::Like(l) => {
-                c.prepare_cached(sql::INSERT_LIKE)?.execute(params![
-                    l.user_id,
-                    l.post_id,
-                    l.created_at
-                ])?;
+            Record::Like(l) => (
+                sql::INSERT_LIKE,
+                vec![&l.user_id, &l.post_id, &l.created_at],
+            ),
+        };
+        c.prepare_cached(statement)?.execute(&*values)?;
+        if let Record::Post(p) = record {
+            let mut tag = c.prepare_cached(crate::store::posts::sql::TAG)?;
+            for t in &p.tags {
+                tag.execute(params![t, p.id])?;
             }
         }
     }

@@ -19,13 +19,13 @@ const MAX_BATCH: usize = 256;
 
 /// Most writes waiting for the writer; past this a write is refused at once (503) rather than
 /// queued behind more work than any client will wait for.
-pub const MAX_QUEUED: u64 = 4096;
+pub(super) const MAX_QUEUED: u64 = 4096;
 
 /// Told whether the batch committed; publishes the job's change event when it did.
 type Reply = Box<dyn FnOnce(StoreResult<()>, &Publisher) + Send>;
 type Job = Box<dyn FnOnce(&Connection) -> Reply + Send>;
 
-pub struct Writer {
+pub(super) struct Writer {
     jobs: mpsc::UnboundedSender<Job>,
     /// Jobs sent and not yet taken by the writer thread.
     queued: Arc<AtomicU64>,
@@ -36,7 +36,7 @@ pub struct Writer {
 /// whoever has it open, so writes would be acknowledged into a file nobody will ever open again:
 /// each batch first checks that the configured path still leads to this very file.
 #[derive(Debug)]
-pub struct FileIdentity {
+pub(super) struct FileIdentity {
     path: PathBuf,
     dev: u64,
     ino: u64,
@@ -45,7 +45,7 @@ pub struct FileIdentity {
 }
 
 impl FileIdentity {
-    pub fn of(path: &Path) -> std::io::Result<Self> {
+    pub(super) fn of(path: &Path) -> std::io::Result<Self> {
         let meta = std::fs::metadata(path)?;
         Ok(Self {
             path: path.to_path_buf(),
@@ -56,7 +56,7 @@ impl FileIdentity {
     }
 
     /// `Err` with the reason when the path no longer leads to the open file.
-    pub fn check(&self) -> StoreResult<()> {
+    pub(super) fn check(&self) -> StoreResult<()> {
         let problem = match std::fs::metadata(&self.path) {
             Ok(m) if m.dev() == self.dev && m.ino() == self.ino => return Ok(()),
             Ok(_) => "was replaced by another file",
@@ -75,7 +75,7 @@ impl FileIdentity {
 }
 
 impl Writer {
-    pub fn start(
+    pub(super) fn start(
         conn: Connection,
         file: FileIdentity,
         publisher: Publisher,
@@ -92,18 +92,18 @@ impl Writer {
     }
 
     /// Whether the configured path still leads to the open database file.
-    pub fn file_ok(&self) -> StoreResult<()> {
+    pub(super) fn file_ok(&self) -> StoreResult<()> {
         self.file.check()
     }
 
     /// Writes waiting for the writer thread.
-    pub fn queued(&self) -> u64 {
+    pub(super) fn queued(&self) -> u64 {
         self.queued.load(Ordering::Relaxed)
     }
 
     /// Runs `f` in the next transaction and resolves once that transaction has committed. The
     /// write passes the request's write gate first (see `store::gate`).
-    pub async fn run<T, F>(&self, f: F) -> StoreResult<T>
+    pub(super) async fn run<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
@@ -113,7 +113,7 @@ impl Writer {
 
     /// As `run`, and once the transaction has committed, publishes the event `event` makes of the
     /// result, in commit order (the batch's replies run in the order its jobs ran).
-    pub async fn run_publishing<T, F, E>(&self, f: F, event: E) -> StoreResult<T>
+    pub(super) async fn run_publishing<T, F, E>(&self, f: F, event: E) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
@@ -124,7 +124,7 @@ impl Writer {
 
     /// As `run`, for bookkeeping that is not the request's own write (idempotency records): it
     /// does not hold the request past its timeout.
-    pub async fn run_ungated<T, F>(&self, f: F) -> StoreResult<T>
+    pub(super) async fn run_ungated<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,

@@ -22,7 +22,7 @@ const MAX_TIME: i64 = 253_402_300_799_999_999;
 const CLOCK_SKEW: i64 = 24 * 60 * 60 * 1_000_000;
 
 /// What has been seen so far of one dump.
-pub struct Checker {
+pub(super) struct Checker {
     now: i64,
     /// User id -> the line it was on.
     users: HashMap<i64, u64>,
@@ -38,6 +38,34 @@ fn field(what: &str, name: &str, why: impl Display) -> String {
     format!("{what}: {name}: {why}")
 }
 
+/// A row's own id: within bounds and not used before in the dump (`seen`: id -> its line).
+fn new_id(what: &str, id: i64, seen: &HashMap<i64, u64>) -> Result<(), String> {
+    in_bounds(id, 1).map_err(|e| field(what, "id", e))?;
+    match seen.get(&id) {
+        Some(first) => Err(field(what, "id", format!("already used on line {first}"))),
+        None => Ok(()),
+    }
+}
+
+/// A reference (`name`) to a `kind` row that must come earlier in the dump.
+fn earlier(
+    what: &str,
+    name: &str,
+    kind: &str,
+    id: i64,
+    seen: &HashMap<i64, u64>,
+) -> Result<(), String> {
+    if seen.contains_key(&id) {
+        Ok(())
+    } else {
+        Err(field(
+            what,
+            name,
+            format!("no {kind} {id} earlier in the dump"),
+        ))
+    }
+}
+
 fn in_bounds(value: i64, min: i64) -> Result<(), String> {
     if (min..=MAX_ID).contains(&value) {
         Ok(())
@@ -47,7 +75,7 @@ fn in_bounds(value: i64, min: i64) -> Result<(), String> {
 }
 
 impl Checker {
-    pub fn new(now: Timestamp) -> Self {
+    pub(super) fn new(now: Timestamp) -> Self {
         Self {
             now: now.micros(),
             users: HashMap::new(),
@@ -95,12 +123,9 @@ impl Checker {
         Ok(())
     }
 
-    pub fn user(&mut self, line: u64, u: &UserRecord) -> Result<(), String> {
+    pub(super) fn user(&mut self, line: u64, u: &UserRecord) -> Result<(), String> {
         let what = format!("user {}", u.id);
-        in_bounds(u.id, 1).map_err(|e| field(&what, "id", e))?;
-        if let Some(first) = self.users.get(&u.id) {
-            return Err(field(&what, "id", format!("already used on line {first}")));
-        }
+        new_id(&what, u.id, &self.users)?;
         let username = Username::parse(&u.username).map_err(|e| field(&what, "username", e))?;
         let key = username.as_str().to_ascii_lowercase();
         if let Some(other) = self.usernames.get(&key) {
@@ -124,7 +149,7 @@ impl Checker {
         Ok(())
     }
 
-    pub fn token(&mut self, line: u64, t: &TokenRecord) -> Result<(), String> {
+    pub(super) fn token(&mut self, line: u64, t: &TokenRecord) -> Result<(), String> {
         let what = format!("token of user {}", t.user_id);
         if !self.users.contains_key(&t.user_id) {
             return Err(field(&what, "user_id", "no such user earlier in the dump"));
@@ -141,19 +166,10 @@ impl Checker {
         Ok(())
     }
 
-    pub fn post(&mut self, line: u64, p: &PostRecord) -> Result<(), String> {
+    pub(super) fn post(&mut self, line: u64, p: &PostRecord) -> Result<(), String> {
         let what = format!("post {}", p.id);
-        in_bounds(p.id, 1).map_err(|e| field(&what, "id", e))?;
-        if let Some(first) = self.posts.get(&p.id) {
-            return Err(field(&what, "id", format!("already used on line {first}")));
-        }
-        if !self.users.contains_key(&p.author_id) {
-            return Err(field(
-                &what,
-                "author_id",
-                format!("no user {} earlier in the dump", p.author_id),
-            ));
-        }
+        new_id(&what, p.id, &self.posts)?;
+        earlier(&what, "author_id", "user", p.author_id, &self.users)?;
         PostTitle::parse(&p.title).map_err(|e| field(&what, "title", e))?;
         PostBody::parse(&p.body).map_err(|e| field(&what, "body", e))?;
         // Stored tags are already in their one form: lower case, no duplicates.
@@ -171,26 +187,11 @@ impl Checker {
         Ok(())
     }
 
-    pub fn comment(&mut self, line: u64, c: &CommentRecord) -> Result<(), String> {
+    pub(super) fn comment(&mut self, line: u64, c: &CommentRecord) -> Result<(), String> {
         let what = format!("comment {}", c.id);
-        in_bounds(c.id, 1).map_err(|e| field(&what, "id", e))?;
-        if let Some(first) = self.comments.get(&c.id) {
-            return Err(field(&what, "id", format!("already used on line {first}")));
-        }
-        if !self.posts.contains_key(&c.post_id) {
-            return Err(field(
-                &what,
-                "post_id",
-                format!("no post {} earlier in the dump", c.post_id),
-            ));
-        }
-        if !self.users.contains_key(&c.author_id) {
-            return Err(field(
-                &what,
-                "author_id",
-                format!("no user {} earlier in the dump", c.author_id),
-            ));
-        }
+        new_id(&what, c.id, &self.comments)?;
+        earlier(&what, "post_id", "post", c.post_id, &self.posts)?;
+        earlier(&what, "author_id", "user", c.author_id, &self.users)?;
         CommentBody::parse(&c.body).map_err(|e| field(&what, "body", e))?;
         in_bounds(c.version, 1).map_err(|e| field(&what, "version", e))?;
         self.times(&what, c.created_at, ("updated_at", c.updated_at), false)?;
@@ -198,7 +199,7 @@ impl Checker {
         Ok(())
     }
 
-    pub fn like(&mut self, l: &LikeRecord) -> Result<(), String> {
+    pub(super) fn like(&mut self, l: &LikeRecord) -> Result<(), String> {
         let what = format!("like of post {} by user {}", l.post_id, l.user_id);
         if !self.users.contains_key(&l.user_id) {
             return Err(field(&what, "user_id", "no such user earlier in the dump"));
@@ -214,7 +215,7 @@ impl Checker {
         Ok(())
     }
 
-    pub fn ids(&self, ids: &IdsRecord) -> Result<(), String> {
+    pub(super) fn ids(&self, ids: &IdsRecord) -> Result<(), String> {
         in_bounds(ids.users, 0).map_err(|e| field("ids", "users", e))?;
         in_bounds(ids.posts, 0).map_err(|e| field("ids", "posts", e))?;
         in_bounds(ids.comments, 0).map_err(|e| field("ids", "comments", e))

@@ -67,7 +67,7 @@ fn send(steps: &Sender<ImportStep>, step: ImportStep) -> anyhow::Result<()> {
 
 /// Reads, checks and hands over a whole dump; the store commits only on the final
 /// [`ImportStep::Commit`], sent once everything has been read and found sound.
-pub fn read(
+pub(super) fn read(
     input: impl BufRead,
     steps: &Sender<ImportStep>,
     progress: &indicatif::ProgressBar,

@@ -17,12 +17,12 @@ use rustls::pki_types::CertificateDer;
 use rustls::{ClientConfig, RootCertStore};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-pub use settings::TlsSettings;
+pub(super) use settings::TlsSettings;
 use settings::{RootCerts, SslMode, Verify};
 use verify::{Check, ServerCertificate};
 
 /// The rustls connector the settings call for, or `None` for `sslmode=disable` (plain TCP).
-pub fn connector(settings: &TlsSettings) -> anyhow::Result<Option<MakeRustlsConnect>> {
+pub(super) fn connector(settings: &TlsSettings) -> anyhow::Result<Option<MakeRustlsConnect>> {
     let check = match settings.verify() {
         Verify::Nothing if settings.mode == SslMode::Disable => return Ok(None),
         Verify::Nothing => Check::Nothing,
@@ -78,7 +78,7 @@ fn load(roots: &RootCerts) -> anyhow::Result<RootCertStore> {
 /// certificate was refused, the handshake failed, or the server does not offer TLS where it is
 /// required. A connection that broke during the handshake (an I/O error that is not rustls's)
 /// is an outage, not this.
-pub fn refused(e: &tokio_postgres::Error) -> bool {
+pub(super) fn refused(e: &tokio_postgres::Error) -> bool {
     // tokio-postgres has no accessor for its error kinds; this is its text for `Kind::Tls`.
     if !e.to_string().starts_with("error performing TLS handshake") {
         return false;

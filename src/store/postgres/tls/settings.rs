@@ -12,7 +12,7 @@ use percent_encoding::percent_decode_str;
 /// libpq's `sslmode`, less `allow` (plain first, TLS only if the server insists), which no
 /// deployment that cares about TLS wants and which tokio-postgres cannot express.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SslMode {
+pub(crate) enum SslMode {
     Disable,
     Prefer,
     Require,
@@ -48,7 +48,7 @@ impl SslMode {
 
 /// Where the trusted root certificates come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RootCerts {
+pub(crate) enum RootCerts {
     /// A PEM file of one or more CA certificates (`sslrootcert=PATH`).
     File(PathBuf),
     /// The operating system's trust store (`sslrootcert=system`, as in libpq 16).
@@ -57,7 +57,7 @@ pub enum RootCerts {
 
 /// The TLS part of a database URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TlsSettings {
+pub(crate) struct TlsSettings {
     pub mode: SslMode,
     /// Whether `sslmode` was written in the URL, or is `prefer` because it was not.
     pub mode_given: bool,
@@ -66,7 +66,7 @@ pub struct TlsSettings {
 
 /// How the server's certificate is checked, once mode and roots are put together.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verify {
+pub(crate) enum Verify {
     /// Not at all (disable, or prefer/require without `sslrootcert`): encryption against a
     /// passive eavesdropper only, as libpq does.
     Nothing,
@@ -78,7 +78,7 @@ pub enum Verify {
 
 impl TlsSettings {
     /// Splits `sslmode` and `sslrootcert` out of `url`: the settings, and the URL without them.
-    pub fn split(url: &str) -> anyhow::Result<(Self, String)> {
+    pub(crate) fn split(url: &str) -> anyhow::Result<(Self, String)> {
         let (base, query) = split_query(url);
         let mut mode = None;
         let mut root_certs = None;
@@ -127,7 +127,7 @@ impl TlsSettings {
 
     /// What the certificate is checked against. Without `sslrootcert`, verify-ca and verify-full
     /// use the system's trust store; with it, prefer and require verify the chain, as in libpq.
-    pub fn verify(&self) -> Verify {
+    pub(crate) fn verify(&self) -> Verify {
         let roots = self.root_certs.clone();
         match self.mode {
             SslMode::Disable => Verify::Nothing,
@@ -138,7 +138,7 @@ impl TlsSettings {
     }
 
     /// The mode tokio-postgres negotiates with: whether TLS is skipped, tried or insisted on.
-    pub fn negotiation(&self) -> tokio_postgres::config::SslMode {
+    pub(crate) fn negotiation(&self) -> tokio_postgres::config::SslMode {
         use tokio_postgres::config::SslMode as Pg;
         match self.mode {
             SslMode::Disable => Pg::Disable,

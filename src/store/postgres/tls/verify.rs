@@ -16,7 +16,7 @@ use rustls::{DigitallySignedStruct, Error, RootCertStore, SignatureScheme};
 
 /// What of the server's certificate is checked.
 #[derive(Debug)]
-pub enum Check {
+pub(super) enum Check {
     /// Nothing (sslmode=prefer or require without a root certificate).
     Nothing,
     /// That it chains to one of the roots and is in its validity period (verify-ca).
@@ -26,13 +26,13 @@ pub enum Check {
 }
 
 #[derive(Debug)]
-pub struct ServerCertificate {
+pub(super) struct ServerCertificate {
     check: Check,
     provider: Arc<CryptoProvider>,
 }
 
 impl ServerCertificate {
-    pub fn new(check: Check, provider: Arc<CryptoProvider>) -> Self {
+    pub(super) fn new(check: Check, provider: Arc<CryptoProvider>) -> Self {
         Self { check, provider }
     }
 }
