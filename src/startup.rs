@@ -15,7 +15,7 @@ use tokio::sync::{watch, Semaphore};
 use crate::auth::{LoginThrottle, PasswordHasher, ThrottleConfig};
 use crate::config::ServeConfig;
 use crate::connection::{self, PerIpLimit, Timeouts};
-use crate::http::rate_limit::{RateLimiter, RateLimits};
+use crate::http::rate_limit::{Budget, RateLimits};
 use crate::http::{self, App, AppState, Cors, Limits};
 use crate::store;
 
@@ -70,17 +70,22 @@ impl Application {
                 request_timeout: config.request_timeout,
             },
             cors,
-            throttle: LoginThrottle::new(ThrottleConfig {
-                max_failures: config.login_max_failures,
-                account_max_failures: config.login_account_max_failures,
-                window: config.login_window,
-                lockout: config.login_lockout,
-            }),
+            throttle: LoginThrottle::new(
+                ThrottleConfig {
+                    max_failures: config.login_max_failures,
+                    account_max_failures: config.login_account_max_failures,
+                    window: config.login_window,
+                    lockout: config.login_lockout,
+                },
+                Some(store.clone()),
+            ),
             metrics: Default::default(),
             metrics_enabled: config.metrics && config.metrics_addr.is_none(),
             rate_limits: RateLimits {
-                api: config.rate_limit.map(RateLimiter::new),
-                signup: config.signup_limit.map(RateLimiter::new),
+                api: config.rate_limit.map(|r| Budget::new("api", r, &store)),
+                signup: config
+                    .signup_limit
+                    .map(|r| Budget::new("signup", r, &store)),
                 trust_forwarded_for: config.trust_forwarded_for,
             },
         }));

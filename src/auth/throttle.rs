@@ -10,12 +10,23 @@
 //! success clears the (account, address) record; the account-wide count only ages out, so the owner
 //! logging in does not hand a distributed guesser a fresh ceiling.
 //!
-//! Counters live in this process: behind a load balancer each instance counts on its own.
+//! Where the counts live: on PostgreSQL, in the database, so that every instance behind a load
+//! balancer counts the same attempts (`store::ThrottleStore`: one statement to begin an attempt,
+//! one to settle it, each locking the two records it decides on); on SQLite, one process, in
+//! memory here. The rules are the same; in the database an attempt whose instance died before
+//! settling it counts as a failure once [`FLIGHT`] has passed.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+
+use crate::domain::Timestamp;
+use crate::store::{DynStore, StoreError, ThrottleKeys, ThrottleRules};
+
+/// How long an attempt may stay in flight in the shared records before it counts as failed: far
+/// longer than a password check (tens of milliseconds) or any request may take.
+const FLIGHT: Duration = Duration::from_secs(60);
 
 /// Most records kept at once; past this, records with no recent failure and nothing in flight go.
 const MAX_TRACKED: usize = 100_000;
@@ -86,10 +97,28 @@ impl Entry {
     }
 }
 
-#[derive(Debug)]
 pub struct LoginThrottle {
     config: ThrottleConfig,
     entries: Mutex<HashMap<Key, Entry>>,
+    /// The database keeping the records for every instance, when it can.
+    shared: Option<DynStore>,
+}
+
+impl std::fmt::Debug for LoginThrottle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginThrottle")
+            .field("config", &self.config)
+            .field("shared", &self.shared.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a let-through attempt holds of the budget.
+#[derive(Debug)]
+enum Held {
+    Local([Key; 2]),
+    /// The records and the attempt's start time, which names it among those in flight.
+    Shared(ThrottleKeys, Timestamp),
 }
 
 /// One login attempt let through: it holds its share of the budget until it is settled. Dropped
@@ -97,15 +126,63 @@ pub struct LoginThrottle {
 #[derive(Debug)]
 pub struct Attempt<'a> {
     throttle: &'a LoginThrottle,
-    keys: Option<[Key; 2]>,
+    held: Option<Held>,
 }
 
 impl LoginThrottle {
-    pub fn new(config: ThrottleConfig) -> Self {
+    /// Counts in memory, or in `store` when it keeps the records for every instance.
+    pub fn new(config: ThrottleConfig, store: Option<DynStore>) -> Self {
         Self {
             config,
             entries: Mutex::new(HashMap::new()),
+            shared: store.filter(|s| s.shared_throttle().is_some()),
         }
+    }
+
+    /// Whether the counts are the deployment's (in the database) rather than this process's.
+    pub fn is_shared(&self) -> bool {
+        self.shared.is_some()
+    }
+
+    fn rules(&self) -> ThrottleRules {
+        ThrottleRules {
+            window: self.config.window,
+            flight: FLIGHT,
+            pair_max: self.config.max_failures,
+            account_max: self.config.account_max_failures.max(1),
+            lockout: self.config.lockout,
+            busy_wait: IN_FLIGHT_WAIT,
+        }
+    }
+
+    /// Lets an attempt on `account` (its canonical, lower-case name) from `client` start, or says
+    /// how long to wait (`Ok(Err(wait))`). Nothing is hashed for a refused attempt. With shared
+    /// records, a database that cannot be reached refuses the attempt (the error).
+    pub async fn begin(
+        &self,
+        account: &str,
+        client: IpAddr,
+    ) -> Result<Result<Attempt<'_>, Duration>, StoreError> {
+        let Some(store) = self.shared.as_ref().filter(|_| self.enabled()) else {
+            return Ok(self.begin_local(account, client));
+        };
+        let keys = ThrottleKeys {
+            pair: format!("p:{account} {client}"),
+            account: format!("a:{account}"),
+        };
+        let now = Timestamp::now();
+        let shared = store.shared_throttle().ok_or(StoreError::Unavailable(
+            "the database no longer keeps the throttle".into(),
+        ))?;
+        Ok(
+            match shared.throttle_begin(&keys, now, &self.rules()).await? {
+                Some(wait) => Err(wait),
+                None => Ok(Attempt {
+                    throttle: self,
+                    held: Some(Held::Shared(keys, now)),
+                }),
+            },
+        )
     }
 
     fn enabled(&self) -> bool {
@@ -124,13 +201,11 @@ impl LoginThrottle {
         }
     }
 
-    /// Lets an attempt on `account` (its canonical, lower-case name) from `client` start, or says
-    /// how long to wait. Nothing is hashed for a refused attempt.
-    pub fn begin(&self, account: &str, client: IpAddr) -> Result<Attempt<'_>, Duration> {
+    fn begin_local(&self, account: &str, client: IpAddr) -> Result<Attempt<'_>, Duration> {
         if !self.enabled() {
             return Ok(Attempt {
                 throttle: self,
-                keys: None,
+                held: None,
             });
         }
         let now = Instant::now();
@@ -162,8 +237,26 @@ impl LoginThrottle {
         }
         Ok(Attempt {
             throttle: self,
-            keys: Some(keys),
+            held: Some(Held::Local(keys)),
         })
+    }
+
+    /// Settles a shared attempt; a database that cannot be reached is logged (its record then
+    /// ages out as an abandoned attempt, counted as a failure).
+    async fn settle_shared(&self, keys: &ThrottleKeys, started: Timestamp, failed: bool) -> usize {
+        let Some(shared) = self.shared.as_ref().and_then(|s| s.shared_throttle()) else {
+            return 0;
+        };
+        match shared
+            .throttle_settle(keys, started, failed, &self.rules())
+            .await
+        {
+            Ok(failures) => failures as usize,
+            Err(e) => {
+                tracing::warn!(error = %e, "the login throttle's record could not be settled");
+                0
+            }
+        }
     }
 
     fn settle(&self, keys: &[Key; 2], failed: bool) -> usize {
@@ -197,25 +290,64 @@ impl LoginThrottle {
 impl Attempt<'_> {
     /// The password was wrong: records the failure; returns the failures now in the window for
     /// this account and address.
-    pub fn failed(mut self) -> usize {
-        match self.keys.take() {
-            Some(keys) => self.throttle.settle(&keys, true),
+    pub async fn failed(mut self) -> usize {
+        match self.held.take() {
+            Some(Held::Local(keys)) => self.throttle.settle(&keys, true),
+            Some(Held::Shared(keys, started)) => {
+                self.throttle.settle_shared(&keys, started, true).await
+            }
             None => 0,
         }
     }
 
     /// The password was right: clears this address's record for the account.
-    pub fn succeeded(mut self) {
-        if let Some(keys) = self.keys.take() {
-            self.throttle.settle(&keys, false);
+    pub async fn succeeded(mut self) {
+        match self.held.take() {
+            Some(Held::Local(keys)) => {
+                self.throttle.settle(&keys, false);
+            }
+            Some(Held::Shared(keys, started)) => {
+                self.throttle.settle_shared(&keys, started, false).await;
+            }
+            None => {}
+        }
+    }
+}
+
+impl Attempt<'_> {
+    /// Settles an attempt counted in memory, at once.
+    #[cfg(test)]
+    fn settle_local(mut self, failed: bool) -> usize {
+        match self.held.take() {
+            Some(Held::Local(keys)) => self.throttle.settle(&keys, failed),
+            _ => 0,
         }
     }
 }
 
 impl Drop for Attempt<'_> {
     fn drop(&mut self) {
-        if let Some(keys) = self.keys.take() {
-            self.throttle.settle(&keys, true);
+        match self.held.take() {
+            Some(Held::Local(keys)) => {
+                self.throttle.settle(&keys, true);
+            }
+            // Settled as a failure off this (cancelled) request; should that not run, the record
+            // counts it as one anyway once `FLIGHT` has passed.
+            Some(Held::Shared(keys, started)) => {
+                let (Some(store), Ok(runtime)) = (
+                    self.throttle.shared.clone(),
+                    tokio::runtime::Handle::try_current(),
+                ) else {
+                    return;
+                };
+                let rules = self.throttle.rules();
+                runtime.spawn(async move {
+                    if let Some(shared) = store.shared_throttle() {
+                        let _ = shared.throttle_settle(&keys, started, true, &rules).await;
+                    }
+                });
+            }
+            None => {}
         }
     }
 }
@@ -228,16 +360,21 @@ mod tests {
     const AWAY: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 2));
 
     fn throttle(lockout_ms: u64, account_max: u32) -> LoginThrottle {
-        LoginThrottle::new(ThrottleConfig {
-            max_failures: 3,
-            account_max_failures: account_max,
-            window: Duration::from_secs(60),
-            lockout: Duration::from_millis(lockout_ms),
-        })
+        LoginThrottle::new(
+            ThrottleConfig {
+                max_failures: 3,
+                account_max_failures: account_max,
+                window: Duration::from_secs(60),
+                lockout: Duration::from_millis(lockout_ms),
+            },
+            None,
+        )
     }
 
     fn fail(t: &LoginThrottle, account: &str, ip: IpAddr) {
-        t.begin(account, ip).expect("admitted").failed();
+        t.begin_local(account, ip)
+            .expect("admitted")
+            .settle_local(true);
     }
 
     #[test]
@@ -245,28 +382,34 @@ mod tests {
         let t = throttle(10_000, 100);
         fail(&t, "alice", HOME);
         fail(&t, "alice", HOME);
-        assert!(t.begin("alice", HOME).is_ok());
-        assert!(t.begin("alice", HOME).is_err(), "locked after the third");
-        assert!(t.begin("bob", HOME).is_ok(), "other accounts are not");
-        assert!(t.begin("alice", AWAY).is_ok(), "other addresses are not");
+        assert!(t.begin_local("alice", HOME).is_ok());
+        assert!(
+            t.begin_local("alice", HOME).is_err(),
+            "locked after the third"
+        );
+        assert!(t.begin_local("bob", HOME).is_ok(), "other accounts are not");
+        assert!(
+            t.begin_local("alice", AWAY).is_ok(),
+            "other addresses are not"
+        );
     }
 
     #[test]
     fn attempts_in_flight_take_the_budget_before_they_fail() {
         let t = throttle(10_000, 100);
         let started: Vec<_> = (0..1000)
-            .filter_map(|_| t.begin("alice", HOME).ok())
+            .filter_map(|_| t.begin_local("alice", HOME).ok())
             .collect();
         assert_eq!(
             started.len(),
             3,
             "only the budget starts, however many arrive"
         );
-        let wait = t.begin("alice", HOME).unwrap_err();
+        let wait = t.begin_local("alice", HOME).unwrap_err();
         assert!(wait >= Duration::from_millis(900), "{wait:?}");
         drop(started);
         assert!(
-            t.begin("alice", HOME).is_err(),
+            t.begin_local("alice", HOME).is_err(),
             "abandoned attempts count as failures"
         );
     }
@@ -277,8 +420,10 @@ mod tests {
         for i in 0..4u8 {
             fail(&t, "alice", IpAddr::V4([10, 1, 0, i].into()));
         }
-        assert!(t.begin("alice", IpAddr::V4([10, 2, 0, 0].into())).is_err());
-        assert!(t.begin("bob", HOME).is_ok());
+        assert!(t
+            .begin_local("alice", IpAddr::V4([10, 2, 0, 0].into()))
+            .is_err());
+        assert!(t.begin_local("bob", HOME).is_ok());
     }
 
     #[test]
@@ -287,12 +432,12 @@ mod tests {
         for _ in 0..3 {
             fail(&t, "alice", HOME);
         }
-        let first = t.begin("alice", HOME).unwrap_err();
+        let first = t.begin_local("alice", HOME).unwrap_err();
         std::thread::sleep(Duration::from_millis(40));
-        let one = t.begin("alice", HOME).expect("a lock ends");
-        assert!(t.begin("alice", HOME).is_err(), "then one at a time");
-        one.failed();
-        let second = t.begin("alice", HOME).unwrap_err();
+        let one = t.begin_local("alice", HOME).expect("a lock ends");
+        assert!(t.begin_local("alice", HOME).is_err(), "then one at a time");
+        one.settle_local(true);
+        let second = t.begin_local("alice", HOME).unwrap_err();
         assert!(second > first, "{second:?} should exceed {first:?}");
     }
 
@@ -301,23 +446,26 @@ mod tests {
         let t = throttle(10_000, 100);
         fail(&t, "alice", HOME);
         fail(&t, "alice", HOME);
-        t.begin("alice", HOME).unwrap().succeeded();
+        t.begin_local("alice", HOME).unwrap().settle_local(false);
         fail(&t, "alice", HOME);
         fail(&t, "alice", HOME);
-        assert!(t.begin("alice", HOME).is_ok());
+        assert!(t.begin_local("alice", HOME).is_ok());
     }
 
     #[test]
     fn zero_maximum_turns_it_off() {
-        let t = LoginThrottle::new(ThrottleConfig {
-            max_failures: 0,
-            account_max_failures: 0,
-            window: Duration::from_secs(60),
-            lockout: Duration::from_secs(60),
-        });
+        let t = LoginThrottle::new(
+            ThrottleConfig {
+                max_failures: 0,
+                account_max_failures: 0,
+                window: Duration::from_secs(60),
+                lockout: Duration::from_secs(60),
+            },
+            None,
+        );
         for _ in 0..100 {
             fail(&t, "alice", HOME);
         }
-        assert!(t.begin("alice", HOME).is_ok());
+        assert!(t.begin_local("alice", HOME).is_ok());
     }
 }

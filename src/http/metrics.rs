@@ -224,7 +224,10 @@ pub fn private_router(state: AppState) -> axum::Router {
 }
 
 fn exposition(state: &AppState) -> impl IntoResponse {
-    let body = state.metrics.render(state.store.pool_stats());
+    let mut body = state.metrics.render(state.store.pool_stats());
+    state
+        .rate_limits
+        .render_metrics(&mut body, state.throttle.is_shared());
     (
         [
             (

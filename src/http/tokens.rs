@@ -82,7 +82,7 @@ async fn login(
         return Err(ApiError::InvalidCredentials);
     }
     let account = username.as_str().to_ascii_lowercase();
-    let attempt = match state.throttle.begin(&account, client) {
+    let attempt = match state.throttle.begin(&account, client).await? {
         Ok(attempt) => attempt,
         Err(wait) => {
             Metrics::count(&state.metrics.logins_throttled);
@@ -105,7 +105,7 @@ async fn login(
     let known = found.is_some();
     let Some(credentials) = found.filter(|_| ok) else {
         Metrics::count(&state.metrics.logins_failed);
-        let failures = attempt.failed();
+        let failures = attempt.failed().await;
         // A name that is no account may be a password typed in the wrong box: never log it.
         if known {
             tracing::warn!(username = %account, failures, %client, "failed login");
@@ -114,7 +114,7 @@ async fn login(
         }
         return Err(ApiError::InvalidCredentials);
     };
-    attempt.succeeded();
+    attempt.succeeded().await;
     Metrics::count(&state.metrics.logins_succeeded);
     let user = credentials.user;
     let token = Token::generate();

@@ -340,21 +340,21 @@ async fn check_current_password(
     client: std::net::IpAddr,
 ) -> Result<(), ApiError> {
     let account = username.to_ascii_lowercase();
-    let attempt =
-        state
-            .throttle
-            .begin(&account, client)
-            .map_err(|wait| ApiError::TooManyRequests {
-                message: "Too many failed password checks for this account; try again later",
-                retry_after: wait,
-            })?;
+    let attempt = state
+        .throttle
+        .begin(&account, client)
+        .await?
+        .map_err(|wait| ApiError::TooManyRequests {
+            message: "Too many failed password checks for this account; try again later",
+            retry_after: wait,
+        })?;
     let credentials = state.store.credentials(&account).await?;
     let hash = credentials.as_ref().map(|c| c.password_hash.as_str());
     if password.chars().count() <= Password::MAX && state.hasher.verify(password, hash).await? {
-        attempt.succeeded();
+        attempt.succeeded().await;
         Ok(())
     } else {
-        attempt.failed();
+        attempt.failed().await;
         Err(ApiError::Forbidden("Current password is incorrect"))
     }
 }

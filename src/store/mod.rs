@@ -7,6 +7,7 @@ pub mod events;
 pub mod gate;
 pub mod idempotency;
 pub mod likes;
+pub mod limits;
 pub mod postgres;
 pub mod posts;
 pub mod sqlite;
@@ -26,6 +27,7 @@ pub use comments::{Comment, CommentStore};
 pub use events::{ChangeEvent, Publisher};
 pub use idempotency::IdempotencyStore;
 pub use likes::LikeStore;
+pub use limits::{BudgetStore, Grant, ThrottleKeys, ThrottleRules, ThrottleStore};
 pub use posts::{NewPost, Post, PostChanges, PostFilter, PostStore};
 pub use tags::{TagCount, TagStore};
 pub use tokens::TokenStore;
@@ -160,6 +162,18 @@ pub trait Store:
 
     /// Where committed changes are published (see [`events`]).
     fn events(&self) -> &Publisher;
+
+    /// The login throttle's records, when this database keeps them for every instance on it
+    /// (PostgreSQL); `None` leaves them to the process (SQLite: one process).
+    fn shared_throttle(&self) -> Option<&dyn ThrottleStore> {
+        None
+    }
+
+    /// The per-client request budgets, when this database keeps them for every instance on it
+    /// (PostgreSQL); `None` leaves them to the process.
+    fn shared_budgets(&self) -> Option<&dyn BudgetStore> {
+        None
+    }
 
     /// Called once at a clean shutdown, after the last request: leaves the database tidy
     /// (on SQLite, the WAL checkpointed into the main file, so that the file alone is a copy).

@@ -178,7 +178,11 @@ async fn two_instances_starting_at_once_on_a_fresh_database_both_come_up(backend
             .await
             .unwrap();
         let versions: Vec<i32> = rows.iter().map(|r| r.get(0)).collect();
-        assert_eq!(versions, [1, 2, 3], "each migration applied exactly once");
+        assert_eq!(
+            versions,
+            [1, 2, 3, 4],
+            "each migration applied exactly once"
+        );
         drop(client);
         let _ = conn.await;
     }

@@ -16,6 +16,7 @@ mod comments;
 mod errors;
 mod idempotency;
 mod likes;
+mod limits;
 mod migrations;
 mod posts;
 mod tags;
@@ -277,5 +278,13 @@ impl Store for PgStore {
 
     fn events(&self) -> &Publisher {
         &self.events
+    }
+
+    fn shared_throttle(&self) -> Option<&dyn crate::store::ThrottleStore> {
+        Some(self)
+    }
+
+    fn shared_budgets(&self) -> Option<&dyn crate::store::BudgetStore> {
+        Some(self)
     }
 }

@@ -1,13 +1,21 @@
 //! Per-client-IP request budgets (token buckets): one on the whole API, a tighter one on sign-up.
 //! Both are off unless configured. The client is the peer address, or with `--trust-forwarded-for`
 //! the last address in `X-Forwarded-For` (the one the load balancer in front of us appended).
-//! Buckets live in this process: with N instances a client gets up to N times the budget.
+//!
+//! Where the buckets live: on PostgreSQL, in the database, one per budget and client for the
+//! whole deployment, leased a few tokens at a time (`lease.rs`), so that a client spreading its
+//! requests over N instances gets the budget once; on SQLite (one process), in memory
+//! (`bucket.rs`).
 
-use std::collections::HashMap;
+mod bucket;
+mod lease;
+
 use std::net::IpAddr;
 use std::str::FromStr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+pub use bucket::RateLimiter;
+pub use lease::LeasedLimiter;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, Method};
@@ -17,7 +25,7 @@ use axum::response::{IntoResponse, Response};
 use super::AppState;
 use crate::error::ApiError;
 
-/// Most clients tracked at once; past this, full buckets (idle clients) are dropped.
+/// Most clients tracked at once; past this, idle ones are dropped.
 const MAX_TRACKED: usize = 100_000;
 
 /// `N/s`, `N/min` or `N/h`: N requests per period, with bursts of up to N.
@@ -46,56 +54,6 @@ impl FromStr for Rate {
             other => return Err(format!("{s:?}: unknown period {other:?}; use s, min or h")),
         };
         Ok(Self { per_period, period })
-    }
-}
-
-#[derive(Debug)]
-struct Bucket {
-    tokens: f64,
-    updated: Instant,
-}
-
-#[derive(Debug)]
-pub struct RateLimiter {
-    rate: Rate,
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
-}
-
-impl RateLimiter {
-    pub fn new(rate: Rate) -> Self {
-        Self {
-            rate,
-            buckets: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Takes one token for `client`, or says how long until one is available.
-    pub fn take(&self, client: IpAddr) -> Result<(), Duration> {
-        let capacity = f64::from(self.rate.per_period);
-        let per_sec = capacity / self.rate.period.as_secs_f64();
-        let now = Instant::now();
-        let mut buckets = self
-            .buckets
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if buckets.len() >= MAX_TRACKED {
-            buckets.retain(|_, b| {
-                b.tokens + now.duration_since(b.updated).as_secs_f64() * per_sec < capacity
-            });
-        }
-        let bucket = buckets.entry(client).or_insert(Bucket {
-            tokens: capacity,
-            updated: now,
-        });
-        let refill = now.duration_since(bucket.updated).as_secs_f64() * per_sec;
-        bucket.tokens = (bucket.tokens + refill).min(capacity);
-        bucket.updated = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(Duration::from_secs_f64((1.0 - bucket.tokens) / per_sec))
-        }
     }
 }
 
@@ -167,14 +125,17 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
     let path = req.uri().path();
     let is_api = path.starts_with("/api/");
     let is_signup = path == "/api/users" && req.method() == Method::POST;
-    let verdict = match (&limits.api, &limits.signup) {
-        (Some(api), _) if is_api => api.take(ip),
-        _ => Ok(()),
+    let mut verdict = Ok(());
+    if let Some(api) = limits.api.as_ref().filter(|_| is_api) {
+        verdict = api.take(ip).await;
     }
-    .and_then(|()| match &limits.signup {
-        Some(signup) if is_signup => signup.take(ip),
-        _ => Ok(()),
-    });
+    if let Some(signup) = limits
+        .signup
+        .as_ref()
+        .filter(|_| is_signup && verdict.is_ok())
+    {
+        verdict = signup.take(ip).await;
+    }
     match verdict {
         Ok(()) => next.run(req).await,
         Err(wait) => ApiError::TooManyRequests {
@@ -185,12 +146,90 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
     }
 }
 
+/// One budget: counted in this process, or leased from the database for the deployment.
+#[derive(Debug)]
+pub enum Budget {
+    Local(RateLimiter),
+    Leased(LeasedLimiter),
+}
+
+impl Budget {
+    /// A budget of `rate`, named `name` in the database when `store` keeps budgets for the
+    /// deployment.
+    pub fn new(name: &'static str, rate: Rate, store: &crate::store::DynStore) -> Self {
+        if store.shared_budgets().is_some() {
+            Self::Leased(LeasedLimiter::new(name, rate, store.clone()))
+        } else {
+            Self::Local(RateLimiter::new(rate))
+        }
+    }
+
+    /// Takes one token for `client`, or says how long until one is available.
+    pub async fn take(&self, client: IpAddr) -> Result<(), Duration> {
+        match self {
+            Self::Local(local) => local.take(client),
+            Self::Leased(leased) => leased.take(client).await,
+        }
+    }
+}
+
 /// The budgets in force.
 #[derive(Default, Debug)]
 pub struct RateLimits {
-    pub api: Option<RateLimiter>,
-    pub signup: Option<RateLimiter>,
+    pub api: Option<Budget>,
+    pub signup: Option<Budget>,
     pub trust_forwarded_for: bool,
+}
+
+impl RateLimits {
+    /// `/metrics` lines on where the limits are counted and, for the budgets leased from the
+    /// deployment, what the deployment-wide buckets said: the figures each decision was based on.
+    pub fn render_metrics(&self, out: &mut String, login_shared: bool) {
+        use std::fmt::Write as _;
+        let _ = writeln!(out, "# HELP postbase_limits_shared Whether a limit is counted for the whole deployment (1, in the database) or per instance (0).");
+        let _ = writeln!(out, "# TYPE postbase_limits_shared gauge");
+        let _ = writeln!(
+            out,
+            "postbase_limits_shared{{limit=\"login\"}} {}",
+            u8::from(login_shared)
+        );
+        let budgets = [("api", &self.api), ("signup", &self.signup)];
+        for (name, budget) in budgets {
+            if let Some(budget) = budget {
+                let shared = u8::from(matches!(budget, Budget::Leased(_)));
+                let _ = writeln!(out, "postbase_limits_shared{{limit=\"{name}\"}} {shared}");
+            }
+        }
+        let leased: Vec<(&str, &LeasedLimiter)> = budgets
+            .into_iter()
+            .filter_map(|(name, budget)| match budget {
+                Some(Budget::Leased(l)) => Some((name, l)),
+                _ => None,
+            })
+            .collect();
+        if leased.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "# HELP postbase_rate_leases_total Leases taken from the deployment-wide request budgets, by budget and whether they found tokens.");
+        let _ = writeln!(out, "# TYPE postbase_rate_leases_total counter");
+        for (name, l) in &leased {
+            let (granted, empty, _) = l.stats();
+            let _ = writeln!(
+                out,
+                "postbase_rate_leases_total{{budget=\"{name}\",result=\"granted\"}} {granted}"
+            );
+            let _ = writeln!(
+                out,
+                "postbase_rate_leases_total{{budget=\"{name}\",result=\"empty\"}} {empty}"
+            );
+        }
+        let _ = writeln!(out, "# HELP postbase_rate_last_level Tokens the deployment-wide bucket held after this instance's last lease, by budget.");
+        let _ = writeln!(out, "# TYPE postbase_rate_last_level gauge");
+        for (name, l) in &leased {
+            let (_, _, level) = l.stats();
+            let _ = writeln!(out, "postbase_rate_last_level{{budget=\"{name}\"}} {level}");
+        }
+    }
 }
 
 #[cfg(test)]
@@ -217,6 +256,7 @@ mod tests {
 
     #[test]
     fn a_bucket_allows_a_burst_then_refuses_with_the_wait() {
+        use super::bucket::RateLimiter;
         let limiter = RateLimiter::new("3/min".parse().unwrap());
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
         for _ in 0..3 {
