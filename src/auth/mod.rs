@@ -8,5 +8,5 @@ mod token;
 pub use password::{
     check_stored_hash, PasswordHasher, MAX_STORED_M_KIB, MAX_STORED_P, MAX_STORED_T,
 };
-pub use throttle::{LoginThrottle, ThrottleConfig};
+pub use throttle::{Admitted, LoginThrottle, ThrottleConfig};
 pub use token::{parse_bearer, Token, TokenHash};

@@ -22,7 +22,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::domain::Timestamp;
-use crate::store::{DynStore, StoreError, ThrottleKeys, ThrottleRules};
+use crate::store::{Credentials, DynStore, StoreError, ThrottleKeys, ThrottleRules};
 
 /// How long an attempt may stay in flight in the shared records before it counts as failed: far
 /// longer than a password check (tens of milliseconds) or any request may take.
@@ -100,15 +100,17 @@ impl Entry {
 pub struct LoginThrottle {
     config: ThrottleConfig,
     entries: Mutex<HashMap<Key, Entry>>,
-    /// The database keeping the records for every instance, when it can.
-    shared: Option<DynStore>,
+    /// The database: it reads the credentials and, when it can, keeps the records for every
+    /// instance (`shared`).
+    store: Option<DynStore>,
+    shared: bool,
 }
 
 impl std::fmt::Debug for LoginThrottle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LoginThrottle")
             .field("config", &self.config)
-            .field("shared", &self.shared.is_some())
+            .field("shared", &self.shared)
             .finish_non_exhaustive()
     }
 }
@@ -119,6 +121,13 @@ enum Held {
     Local([Key; 2]),
     /// The records and the attempt's start time, which names it among those in flight.
     Shared(ThrottleKeys, Timestamp),
+}
+
+/// An attempt let through, and the account's credentials, read with it.
+#[derive(Debug)]
+pub struct Admitted<'a> {
+    pub attempt: Attempt<'a>,
+    pub credentials: Option<Credentials>,
 }
 
 /// One login attempt let through: it holds its share of the budget until it is settled. Dropped
@@ -132,16 +141,24 @@ pub struct Attempt<'a> {
 impl LoginThrottle {
     /// Counts in memory, or in `store` when it keeps the records for every instance.
     pub fn new(config: ThrottleConfig, store: Option<DynStore>) -> Self {
+        let shared = store
+            .as_ref()
+            .is_some_and(|s| s.shared_throttle().is_some());
         Self {
             config,
             entries: Mutex::new(HashMap::new()),
-            shared: store.filter(|s| s.shared_throttle().is_some()),
+            store,
+            shared,
         }
     }
 
     /// Whether the counts are the deployment's (in the database) rather than this process's.
     pub fn is_shared(&self) -> bool {
-        self.shared.is_some()
+        self.shared
+    }
+
+    fn shared_store(&self) -> Option<&DynStore> {
+        self.store.as_ref().filter(|_| self.shared)
     }
 
     fn rules(&self) -> ThrottleRules {
@@ -155,16 +172,28 @@ impl LoginThrottle {
         }
     }
 
-    /// Lets an attempt on `account` (its canonical, lower-case name) from `client` start, or says
-    /// how long to wait (`Ok(Err(wait))`). Nothing is hashed for a refused attempt. With shared
-    /// records, a database that cannot be reached refuses the attempt (the error).
+    /// Lets an attempt on `account` (its canonical, lower-case name) from `client` start, with
+    /// the account's credentials, or says how long to wait (`Ok(Err(wait))`). Nothing is hashed
+    /// for a refused attempt. With shared records, the attempt begins and the credentials are read
+    /// in one statement; a database that cannot be reached refuses the attempt (the error).
     pub async fn begin(
         &self,
         account: &str,
         client: IpAddr,
-    ) -> Result<Result<Attempt<'_>, Duration>, StoreError> {
-        let Some(store) = self.shared.as_ref().filter(|_| self.enabled()) else {
-            return Ok(self.begin_local(account, client));
+    ) -> Result<Result<Admitted<'_>, Duration>, StoreError> {
+        let Some(store) = self.shared_store().filter(|_| self.enabled()) else {
+            let attempt = match self.begin_local(account, client) {
+                Ok(attempt) => attempt,
+                Err(wait) => return Ok(Err(wait)),
+            };
+            let credentials = match &self.store {
+                Some(store) => store.credentials(account).await?,
+                None => None,
+            };
+            return Ok(Ok(Admitted {
+                attempt,
+                credentials,
+            }));
         };
         let keys = ThrottleKeys {
             pair: format!("p:{account} {client}"),
@@ -174,15 +203,19 @@ impl LoginThrottle {
         let shared = store.shared_throttle().ok_or(StoreError::Unavailable(
             "the database no longer keeps the throttle".into(),
         ))?;
-        Ok(
-            match shared.throttle_begin(&keys, now, &self.rules()).await? {
-                Some(wait) => Err(wait),
-                None => Ok(Attempt {
+        let (wait, credentials) = shared
+            .throttle_begin(&keys, now, &self.rules(), account)
+            .await?;
+        Ok(match wait {
+            Some(wait) => Err(wait),
+            None => Ok(Admitted {
+                attempt: Attempt {
                     throttle: self,
                     held: Some(Held::Shared(keys, now)),
-                }),
-            },
-        )
+                },
+                credentials,
+            }),
+        })
     }
 
     fn enabled(&self) -> bool {
@@ -244,7 +277,7 @@ impl LoginThrottle {
     /// Settles a shared attempt; a database that cannot be reached is logged (its record then
     /// ages out as an abandoned attempt, counted as a failure).
     async fn settle_shared(&self, keys: &ThrottleKeys, started: Timestamp, failed: bool) -> usize {
-        let Some(shared) = self.shared.as_ref().and_then(|s| s.shared_throttle()) else {
+        let Some(shared) = self.shared_store().and_then(|s| s.shared_throttle()) else {
             return 0;
         };
         match shared
@@ -335,7 +368,7 @@ impl Drop for Attempt<'_> {
             // counts it as one anyway once `FLIGHT` has passed.
             Some(Held::Shared(keys, started)) => {
                 let (Some(store), Ok(runtime)) = (
-                    self.throttle.shared.clone(),
+                    self.throttle.shared_store().cloned(),
                     tokio::runtime::Handle::try_current(),
                 ) else {
                     return;

@@ -16,7 +16,7 @@ use super::openapi::ErrorDoc;
 use super::rate_limit::ClientIp;
 use super::users::{no_store, private, PrivateUser};
 use super::AppState;
-use crate::auth::Token;
+use crate::auth::{Admitted, Token};
 use crate::domain::{Password, Timestamp, Username};
 use crate::error::ApiError;
 
@@ -82,8 +82,11 @@ async fn login(
         return Err(ApiError::InvalidCredentials);
     }
     let account = username.as_str().to_ascii_lowercase();
-    let attempt = match state.throttle.begin(&account, client).await? {
-        Ok(attempt) => attempt,
+    let Admitted {
+        attempt,
+        credentials: found,
+    } = match state.throttle.begin(&account, client).await? {
+        Ok(admitted) => admitted,
         Err(wait) => {
             Metrics::count(&state.metrics.logins_throttled);
             tracing::warn!(
@@ -96,7 +99,6 @@ async fn login(
             });
         }
     };
-    let found = state.store.credentials(&account).await?;
     // Unknown users are checked against a decoy hash: same answer, same time as a wrong password.
     let ok = state
         .hasher

@@ -340,7 +340,10 @@ async fn check_current_password(
     client: std::net::IpAddr,
 ) -> Result<(), ApiError> {
     let account = username.to_ascii_lowercase();
-    let attempt = state
+    let crate::auth::Admitted {
+        attempt,
+        credentials,
+    } = state
         .throttle
         .begin(&account, client)
         .await?
@@ -348,7 +351,6 @@ async fn check_current_password(
             message: "Too many failed password checks for this account; try again later",
             retry_after: wait,
         })?;
-    let credentials = state.store.credentials(&account).await?;
     let hash = credentials.as_ref().map(|c| c.password_hash.as_str());
     if password.chars().count() <= Password::MAX && state.hasher.verify(password, hash).await? {
         attempt.succeeded().await;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::StoreResult;
+use super::{Credentials, StoreResult};
 use crate::domain::Timestamp;
 
 /// The two records an attempt counts on.
@@ -34,13 +34,16 @@ pub struct ThrottleRules {
 
 #[async_trait]
 pub trait ThrottleStore: Send + Sync {
-    /// Lets an attempt started `now` through (`None`) or says how long to wait; one statement.
+    /// Lets an attempt on `account` started `now` through (`None`) or says how long to wait, and
+    /// reads the account's credentials in the same statement: a login costs one round trip more
+    /// than without the throttle (its settling), not two.
     async fn throttle_begin(
         &self,
         keys: &ThrottleKeys,
         now: Timestamp,
         rules: &ThrottleRules,
-    ) -> StoreResult<Option<Duration>>;
+        account: &str,
+    ) -> StoreResult<(Option<Duration>, Option<Credentials>)>;
     /// Settles the attempt that began at `started`; returns the pair's failures in the window.
     async fn throttle_settle(
         &self,

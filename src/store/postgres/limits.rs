@@ -5,10 +5,19 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use super::users::user_at;
 use super::PgStore;
+
+/// Begins the attempt and reads the account's credentials (as `users.rs` does, on the unique
+/// index on lower(username)) in one statement: the function runs once, for the one row.
+const BEGIN_AND_READ: &str = "SELECT postbase_throttle_begin($1, $2, $3, $4, $5, $6, $7, $8),
+        u.id, u.username, u.email, u.admin, u.version, u.created_at, u.password_hash
+     FROM (VALUES (1)) AS one LEFT JOIN users u ON lower(u.username) = lower($9)";
 use crate::domain::Timestamp;
 use crate::store::limits::{begin_params, maxes, settle_params};
-use crate::store::{BudgetStore, Grant, StoreResult, ThrottleKeys, ThrottleRules, ThrottleStore};
+use crate::store::{
+    BudgetStore, Credentials, Grant, StoreResult, ThrottleKeys, ThrottleRules, ThrottleStore,
+};
 
 #[async_trait]
 impl ThrottleStore for PgStore {
@@ -17,36 +26,40 @@ impl ThrottleStore for PgStore {
         keys: &ThrottleKeys,
         now: Timestamp,
         rules: &ThrottleRules,
-    ) -> StoreResult<Option<Duration>> {
+        account: &str,
+    ) -> StoreResult<(Option<Duration>, Option<Credentials>)> {
         let [window, flight, busy] = begin_params(rules);
         let [pair_max, account_max] = maxes(rules);
         // Not behind the write gate: the throttle's bookkeeping is not the request's write.
-        let wait: i64 = self
-            .with(|c| async move {
-                let stmt = c
-                    .prepare_cached(
-                        "SELECT postbase_throttle_begin($1, $2, $3, $4, $5, $6, $7, $8)",
-                    )
-                    .await?;
-                let row = c
-                    .query_one(
-                        &stmt,
-                        &[
-                            &keys.pair,
-                            &keys.account,
-                            &now.micros(),
-                            &window,
-                            &flight,
-                            &pair_max,
-                            &account_max,
-                            &busy,
-                        ],
-                    )
-                    .await?;
-                Ok(row.get(0))
-            })
-            .await?;
-        Ok((wait > 0).then(|| Duration::from_micros(wait.unsigned_abs())))
+        self.with(|c| async move {
+            let stmt = c.prepare_cached(BEGIN_AND_READ).await?;
+            let row = c
+                .query_one(
+                    &stmt,
+                    &[
+                        &keys.pair,
+                        &keys.account,
+                        &now.micros(),
+                        &window,
+                        &flight,
+                        &pair_max,
+                        &account_max,
+                        &busy,
+                        &account,
+                    ],
+                )
+                .await?;
+            let wait: i64 = row.get(0);
+            let credentials = row.get::<_, Option<i64>>(1).map(|_| Credentials {
+                user: user_at(&row, 1),
+                password_hash: row.get(7),
+            });
+            Ok((
+                (wait > 0).then(|| Duration::from_micros(wait.unsigned_abs())),
+                credentials,
+            ))
+        })
+        .await
     }
 
     async fn throttle_settle(

@@ -17,13 +17,18 @@ const CREDENTIALS: &str = "SELECT id, username, email, admin, version, created_a
 
 /// A row of `sql::COLUMNS`, from column 0.
 pub(super) fn user_row(r: &Row) -> User {
+    user_at(r, 0)
+}
+
+/// `sql::COLUMNS` from column `at`.
+pub(super) fn user_at(r: &Row, at: usize) -> User {
     User {
-        id: r.get(0),
-        username: r.get(1),
-        email: r.get(2),
-        admin: r.get(3),
-        version: r.get(4),
-        created_at: Timestamp(r.get(5)),
+        id: r.get(at),
+        username: r.get(at + 1),
+        email: r.get(at + 2),
+        admin: r.get(at + 3),
+        version: r.get(at + 4),
+        created_at: Timestamp(r.get(at + 5)),
     }
 }
 
