@@ -135,3 +135,27 @@ async fn an_instance_killed_mid_run_does_not_keep_its_share(backend: Backend) {
         "{ok} served from {from:?} to {to:?}; the budget is {expected}"
     );
 }
+
+postgres_only!(the_signup_budget_is_the_deployments_too);
+async fn the_signup_budget_is_the_deployments_too(backend: Backend) {
+    let db = TestDb::new(&backend).await;
+    let mut all = Vec::new();
+    for _ in 0..2 {
+        all.push(Instance::start(&db.url, &["--signup-limit", "4/min"]).await);
+    }
+    // Ten sign-ups alternating over both instances: 4 a minute for the deployment, not per instance.
+    let mut statuses = Vec::new();
+    for i in 0..10 {
+        statuses.push(all[i % 2].signup(&format!("user{i}")).await.status());
+    }
+    let created = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(created, 4, "{statuses:?}");
+    assert_eq!(refused, 6, "{statuses:?}");
+}
