@@ -8,16 +8,17 @@ use async_trait::async_trait;
 use super::users::user_at;
 use super::PgStore;
 
-/// Begins the attempt and reads the account's credentials (as `users.rs` does, on the unique
-/// index on lower(username)) in one statement: the function runs once, for the one row.
-const BEGIN_AND_READ: &str = "SELECT postbase_throttle_begin($1, $2, $3, $4, $5, $6, $7, $8),
-        u.id, u.username, u.email, u.admin, u.version, u.created_at, u.password_hash
-     FROM (VALUES (1)) AS one LEFT JOIN users u ON lower(u.username) = lower($9)";
 use crate::domain::Timestamp;
 use crate::store::limits::{begin_params, maxes, settle_params};
 use crate::store::{
     BudgetStore, Credentials, Grant, StoreResult, ThrottleKeys, ThrottleRules, ThrottleStore,
 };
+
+/// Begins the attempt and reads the account's credentials (as `users.rs` does, on the unique
+/// index on lower(username)) in one statement: the function runs once, for the one row.
+const BEGIN_AND_READ: &str = "SELECT postbase_throttle_begin($1, $2, $3, $4, $5, $6, $7, $8),
+        u.id, u.username, u.email, u.admin, u.version, u.created_at, u.password_hash
+     FROM (VALUES (1)) AS one LEFT JOIN users u ON lower(u.username) = lower($9)";
 
 #[async_trait]
 impl ThrottleStore for PgStore {
