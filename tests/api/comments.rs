@@ -52,14 +52,9 @@ async fn a_comment_is_created_with_201_location_etag_and_its_json(backend: Backe
         ]
     );
     // It is what GET shows, and the post counts it.
-    let got: Value = app.get(&location).await.json().await.unwrap();
+    let got: Value = app.get_json(&location).await;
     assert_eq!(got, body);
-    let post: Value = app
-        .get(&format!("/api/posts/{}", post["id"]))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let post: Value = app.get_json(&format!("/api/posts/{}", post["id"])).await;
     assert_eq!(post["comment_count"], 1);
 }
 
@@ -153,11 +148,8 @@ async fn comments_list_oldest_first_in_keyset_pages(backend: Backend) {
     let mut next = Some(cursor.to_owned());
     while let Some(cursor) = next {
         let page: Value = app
-            .get(&format!("{path}?limit=2&cursor={cursor}"))
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json(&format!("{path}?limit=2&cursor={cursor}"))
+            .await;
         for c in page["comments"].as_array().unwrap() {
             seen.push(c["body"].as_str().unwrap().to_owned());
         }
@@ -167,11 +159,8 @@ async fn comments_list_oldest_first_in_keyset_pages(backend: Backend) {
     // A post with no comments has an empty page, not a 404.
     let third = app.create_post(&alice.token, "quiet", "").await;
     let page: Value = app
-        .get(&format!("/api/posts/{}/comments", third["id"]))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/posts/{}/comments", third["id"]))
+        .await;
     assert_eq!(page, json!({"comments": [], "next_cursor": null}));
 }
 
@@ -233,12 +222,7 @@ async fn only_the_author_edits_and_the_author_or_post_author_deletes(backend: Ba
         .unwrap();
     assert_eq!(res.status(), 204);
     assert_error(app.get(&path).await, 404, "Comment not found").await;
-    let post: Value = app
-        .get(&format!("/api/posts/{}", post["id"]))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let post: Value = app.get_json(&format!("/api/posts/{}", post["id"])).await;
     assert_eq!(post["comment_count"], 0);
 }
 
@@ -285,11 +269,6 @@ async fn deleting_a_post_or_a_user_deletes_their_comments(backend: Backend) {
     assert_eq!(res.status(), 204);
     let gone = app.get(&format!("/api/comments/{}", by_bob["id"])).await;
     assert_eq!(gone.status(), 404);
-    let post: Value = app
-        .get(&format!("/api/posts/{}", second["id"]))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let post: Value = app.get_json(&format!("/api/posts/{}", second["id"])).await;
     assert_eq!(post["comment_count"], 1);
 }

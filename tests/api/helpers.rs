@@ -215,6 +215,11 @@ impl TestApp {
         self.request(Method::GET, path).send().await.unwrap()
     }
 
+    /// `GET path`, its body as JSON (whatever the status: callers assert what they need).
+    pub(crate) async fn get_json(&self, path: &str) -> Value {
+        self.get(path).await.json().await.unwrap()
+    }
+
     pub(crate) async fn post_json(&self, path: &str, body: Value) -> Response {
         self.request(Method::POST, path)
             .json(&body)

@@ -127,22 +127,16 @@ async fn liked_by_lists_a_users_likes_newest_post_first_and_follows_deletes(back
         like(&app, Method::PUT, &bob.token, id).await;
     }
     let page: Value = app
-        .get(&format!("/api/posts?liked_by={}&limit=2", bob.id))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/posts?liked_by={}&limit=2", bob.id))
+        .await;
     assert_eq!(titles(&page), ["p3", "p2"]);
     let cursor = page["next_cursor"].as_str().unwrap();
     let rest: Value = app
-        .get(&format!(
+        .get_json(&format!(
             "/api/posts?liked_by={}&limit=2&cursor={cursor}",
             bob.id
         ))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(titles(&rest), ["p0"]);
     assert_error(
         app.get("/api/posts?liked_by=abc").await,
@@ -161,12 +155,7 @@ async fn liked_by_lists_a_users_likes_newest_post_first_and_follows_deletes(back
         .await
         .unwrap();
     assert_eq!(res.status(), 204);
-    let post: Value = app
-        .get(&format!("/api/posts/{}", ids[2]))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let post: Value = app.get_json(&format!("/api/posts/{}", ids[2])).await;
     assert_eq!(post["like_count"], 0);
 }
 
@@ -179,16 +168,13 @@ async fn tags_are_lower_cased_deduplicated_filtered_and_counted(backend: Backend
     assert_eq!(first["tags"], json!(["rust", "web"]));
     post_with_tags(&app, &bob.token, "second", json!(["rust"])).await;
     post_with_tags(&app, &alice.token, "third", json!([])).await;
-    let page: Value = app.get("/api/posts?tag=RUST").await.json().await.unwrap();
+    let page: Value = app.get_json("/api/posts?tag=RUST").await;
     assert_eq!(titles(&page), ["second", "first"]);
     let page: Value = app
-        .get(&format!("/api/posts?tag=rust&author={}", alice.id))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/posts?tag=rust&author={}", alice.id))
+        .await;
     assert_eq!(titles(&page), ["first"]);
-    let tags: Value = app.get("/api/tags").await.json().await.unwrap();
+    let tags: Value = app.get_json("/api/tags").await;
     assert_eq!(
         tags,
         json!([{"name": "rust", "count": 2}, {"name": "web", "count": 1}])
@@ -212,7 +198,7 @@ async fn tags_are_lower_cased_deduplicated_filtered_and_counted(backend: Backend
         .await
         .unwrap();
     assert_eq!(res.json::<Value>().await.unwrap()["tags"], json!(["go"]));
-    let tags: Value = app.get("/api/tags").await.json().await.unwrap();
+    let tags: Value = app.get_json("/api/tags").await;
     assert_eq!(
         tags,
         json!([{"name": "go", "count": 1}, {"name": "rust", "count": 1}])
@@ -224,7 +210,7 @@ async fn tags_are_lower_cased_deduplicated_filtered_and_counted(backend: Backend
         .await
         .unwrap();
     assert_eq!(res.json::<Value>().await.unwrap()["tags"], json!([]));
-    let tags: Value = app.get("/api/tags").await.json().await.unwrap();
+    let tags: Value = app.get_json("/api/tags").await;
     assert_eq!(tags, json!([{"name": "rust", "count": 1}]));
     // Bad tags and bad filters are 400 with the field named.
     for (tags, problem) in [
