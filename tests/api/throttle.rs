@@ -151,7 +151,14 @@ async fn abandoned_logins_are_not_hashed_and_a_full_queue_answers_503_at_once() 
     });
     join_all(abandoned).await;
     let started = Instant::now();
-    let res = server.login_with(&server.client, "kate", PASSWORD).await;
+    // While abandoned jobs still fill the queue, a login may be told 503 at once (that is the
+    // design: refused, not queued without bound); it must get through within the bound.
+    let mut res = server.login_with(&server.client, "kate", PASSWORD).await;
+    while res.status() == 503 && started.elapsed() < Duration::from_secs(2) {
+        assert!(res.headers().contains_key("retry-after"));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        res = server.login_with(&server.client, "kate", PASSWORD).await;
+    }
     assert_eq!(res.status(), 201);
     assert!(
         started.elapsed() < Duration::from_secs(2),
