@@ -70,7 +70,9 @@ async fn list(db: DatabaseArgs) -> anyhow::Result<()> {
     );
     let mut after = None;
     loop {
-        let page = store.list_users(PageQuery { after, limit: 500 }).await?;
+        let page = store
+            .list_users(PageQuery { after, limit: 500 }, None)
+            .await?;
         for u in &page {
             println!(
                 "{:>8}  {:<32}  {:<5}  {:<24}  {}",

@@ -2,9 +2,13 @@
 //! one cannot forget to validate. The error of each parse is the sentence a client sees beside the field.
 
 mod content;
+mod profile;
+mod search;
 mod text;
 mod time;
 
 pub use content::{CommentBody, Tags};
+pub use profile::{Bio, ImageUrl};
+pub use search::SearchQuery;
 pub use text::{Email, Password, PostBody, PostTitle, Username};
 pub use time::Timestamp;

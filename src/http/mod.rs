@@ -6,6 +6,8 @@ pub mod body;
 mod comments;
 mod conditional;
 mod docs;
+mod feed;
+mod follows;
 mod health;
 pub mod idempotency;
 pub mod json;
@@ -14,11 +16,13 @@ pub mod metrics;
 mod middleware;
 pub mod openapi;
 pub mod pagination;
+mod post_json;
 mod posts;
 pub mod rate_limit;
 mod schema;
 mod tags;
 mod tokens;
+mod user_json;
 mod users;
 
 use std::ops::Deref;
@@ -37,7 +41,7 @@ use crate::error::{error_response, ApiError};
 use crate::store::DynStore;
 
 pub use middleware::Cors;
-pub use posts::PostJson;
+pub use post_json::PostJson;
 
 /// Limits applied per request.
 #[derive(Debug, Clone)]
@@ -110,6 +114,8 @@ pub fn app(state: AppState, extra: Option<Router<AppState>>) -> Router {
 fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(users::router())
+        .merge(follows::router())
+        .merge(feed::router())
         .merge(tokens::router())
         .merge(posts::router())
         .merge(likes::router())

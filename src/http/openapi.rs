@@ -52,8 +52,9 @@ pub struct ErrorDoc {
     tags(
         (name = "users", description = "Accounts"),
         (name = "tokens", description = "Logging in and out"),
-        (name = "posts", description = "Posts, their likes and tags"),
+        (name = "posts", description = "Posts, their likes and tags, and search"),
         (name = "comments", description = "Comments on posts"),
+        (name = "follows", description = "Following people, and the feed of their posts"),
         (name = "operations", description = "Probes, metrics and this document")
     )
 )]
@@ -233,6 +234,32 @@ impl utoipa::PartialSchema for EmailOrNone {
 }
 
 impl ToSchema for EmailOrNone {}
+
+/// A picture's URL in a change: the URL, or `""` or `null` to remove it (see [`EmailOrNone`]).
+#[derive(Debug)]
+pub struct ImageOrNone;
+
+impl utoipa::PartialSchema for ImageOrNone {
+    fn schema() -> RefOr<Schema> {
+        let url = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .max_length(Some(crate::domain::ImageUrl::MAX))
+            .pattern(Some(crate::domain::ImageUrl::PATTERN));
+        let empty = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .max_length(Some(0));
+        AnyOfBuilder::new()
+            .description(Some(
+                "An absolute http(s) URL, or `\"\"` or `null` for none",
+            ))
+            .item(url)
+            .item(empty)
+            .item(Object::with_type(Type::Null))
+            .into()
+    }
+}
+
+impl ToSchema for ImageOrNone {}
 
 static DOCUMENT: OnceLock<Bytes> = OnceLock::new();
 

@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use crate::domain::Tags;
+use crate::domain::{SearchQuery, Tags};
 use crate::error::ApiError;
 use crate::store::{PageQuery, PostFilter};
 
@@ -24,6 +24,10 @@ pub enum ListKind {
     Posts,
     Users,
     Comments,
+    /// A feed: posts, but only ever of the caller's own feed.
+    Feed,
+    /// A user's followers or following: the cursor is a follow's id.
+    Follows,
 }
 
 impl ListKind {
@@ -32,6 +36,8 @@ impl ListKind {
             Self::Posts => b'p',
             Self::Users => b'u',
             Self::Comments => b'c',
+            Self::Feed => b'd',
+            Self::Follows => b'f',
         }
     }
 }
@@ -128,6 +134,10 @@ impl ListParams {
                         Tags::parse_one(&value).map_err(|p| ApiError::invalid_field("tag", p))?;
                     filter.tag = Some(tag);
                 }
+                "q" if kind == ListKind::Posts => {
+                    filter.search =
+                        SearchQuery::parse(&value).map_err(|p| ApiError::invalid_field("q", p))?;
+                }
                 _ => {}
             }
         }
@@ -172,6 +182,10 @@ pub fn finish_page<T>(
     }
     if let Some(l) = f.liked_by {
         filters.push_str(&format!("&liked_by={l}"));
+    }
+    if let Some(q) = &f.search {
+        let words: String = form_urlencoded::byte_serialize(q.to_query_text().as_bytes()).collect();
+        filters.push_str(&format!("&q={words}"));
     }
     let link = format!(
         "<{path}?limit={}&cursor={cursor}{filters}>; rel=\"next\"",

@@ -1,10 +1,9 @@
 //! `/api/posts`: the public list, one post, and writes by the author (or an admin).
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -14,6 +13,8 @@ use super::body::Body;
 use super::conditional::{change, not_modified, public_revalidated, Versioned};
 use super::openapi::ErrorDoc;
 use super::pagination::{finish_page, page_response, ListKind, ListParams};
+use super::post_json::PostPage;
+pub(super) use super::post_json::{post_response, varies_by_token, PostJson};
 use super::{created, parse_id, AppState};
 use crate::domain::{PostBody, PostTitle, Tags, Timestamp};
 use crate::error::ApiError;
@@ -51,93 +52,12 @@ struct PostPatch {
     tags: Option<Tags>,
 }
 
-/// A post as shown.
-#[derive(Serialize, ToSchema)]
-#[schema(as = Post)]
-#[derive(Debug)]
-pub struct PostJson<'a> {
-    id: i64,
-    title: &'a str,
-    body: &'a str,
-    author_id: i64,
-    /// Lower case, in the order given.
-    tags: &'a [String],
-    like_count: i64,
-    comment_count: i64,
-    /// Whether the caller likes the post: present only when the request carries a valid token.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = bool, required = false)]
-    liked: Option<bool>,
-    #[schema(value_type = String, format = DateTime)]
-    created_at: Timestamp,
-    #[schema(value_type = String, format = DateTime)]
-    updated_at: Timestamp,
-}
-
-impl<'a> From<&'a Post> for PostJson<'a> {
-    fn from(p: &'a Post) -> Self {
-        Self {
-            id: p.id,
-            title: &p.title,
-            body: &p.body,
-            author_id: p.author_id,
-            tags: &p.tags,
-            like_count: p.like_count,
-            comment_count: p.comment_count,
-            liked: p.liked,
-            created_at: p.created_at,
-            updated_at: p.updated_at,
-        }
-    }
-}
-
-impl Versioned for Post {
-    fn version(&self) -> i64 {
-        self.version
-    }
-
-    /// The version, the counts and the viewer's like: everything a viewer sees change.
-    fn etag(&self) -> HeaderValue {
-        let liked = match self.liked {
-            None => "",
-            Some(true) => "-l",
-            Some(false) => "-n",
-        };
-        let tag = format!(
-            "\"{}-{}-{}{liked}\"",
-            self.version, self.like_count, self.comment_count
-        );
-        HeaderValue::from_str(&tag).expect("digits and dashes are a valid header")
-    }
-}
-
-/// A page of posts, newest first.
-#[derive(Serialize, ToSchema)]
-struct PostPage<'a> {
-    posts: Vec<PostJson<'a>>,
-    next_cursor: Option<String>,
-}
-
-/// Marks a response whose body depends on the caller's token (`liked`), so that no cache serves
-/// one caller's copy to another.
-pub(super) fn varies_by_token(mut res: Response) -> Response {
-    res.headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("Authorization"));
-    res
-}
-
-/// A post as JSON with its ETag.
-pub(super) fn post_response(status: StatusCode, post: &Post) -> Response {
-    let mut res = (status, Json(PostJson::from(post))).into_response();
-    res.headers_mut().insert(header::ETAG, post.etag());
-    varies_by_token(res)
-}
-
 /// List posts, newest first.
 ///
 /// Public. A page holds `limit` posts; while there are more, `next_cursor` (sent back as `cursor`)
-/// and the `Link` header lead to the next. The filters combine. Each page has an `ETag`: a client
-/// refreshing a page it holds sends it in `If-None-Match` and gets 304 while the page is unchanged.
+/// and the `Link` header lead to the next. The filters combine; `q` is full-text search. Each page
+/// has an `ETag`: a client refreshing a page it holds sends it in `If-None-Match` and gets 304
+/// while the page is unchanged.
 #[utoipa::path(get, path = "/api/posts", operation_id = "listPosts", tag = "posts",
     params(
         ("limit" = Option<u32>, Query, description = "Page size", minimum = 1, maximum = 100),
@@ -145,6 +65,7 @@ pub(super) fn post_response(status: StatusCode, post: &Post) -> Response {
         ("author" = Option<i64>, Query, description = "Only this user's posts", minimum = 1),
         ("tag" = Option<String>, Query, description = "Only posts with this tag (any case)", pattern = "^[A-Za-z0-9_-]{1,32}$"),
         ("liked_by" = Option<i64>, Query, description = "Only posts this user likes", minimum = 1),
+        ("q" = Option<String>, Query, description = "Only posts whose title or body has all these words (letters and digits; case and accents ignored; the last word may be the start of one). At most 10 words.", max_length = 200),
         ("If-None-Match" = Option<String>, Header, description = "The `ETag` of a copy of this page"),
     ),
     responses(

@@ -6,7 +6,7 @@ use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, SchemaType, T
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::domain::{CommentBody, Email, Password, PostBody, PostTitle, Tags, Username};
+use crate::domain::{Bio, CommentBody, Email, Password, PostBody, PostTitle, Tags, Username};
 
 fn string(min: Option<usize>, max: usize, pattern: Option<&str>, about: &str) -> RefOr<Schema> {
     ObjectBuilder::new()
@@ -94,6 +94,17 @@ pub(super) fn current_password() -> RefOr<Schema> {
             "The account's present password: required with `password` when users change their \
              own (a stolen token alone must not take an account over); not when an admin changes \
              another's.",
+        ))
+        .into()
+}
+
+/// `bio` in a change: any text up to its limit, or null; `""` and null clear it.
+pub(super) fn bio_or_none() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .max_length(Some(Bio::MAX))
+        .description(Some(
+            "A short text about the user; `\"\"` or `null` clears it.",
         ))
         .into()
 }

@@ -14,7 +14,7 @@ use super::body::Body;
 use super::metrics::Metrics;
 use super::openapi::ErrorDoc;
 use super::rate_limit::ClientIp;
-use super::users::{no_store, private, PrivateUser};
+use super::user_json::{no_store, private, PrivateUser};
 use super::AppState;
 use crate::auth::{Admitted, Token};
 use crate::domain::{Password, Timestamp, Username};

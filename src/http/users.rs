@@ -1,22 +1,26 @@
 //! `/api/users`: sign-up, the public list, one user, and changes to one's own account.
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::{AuthUser, MaybeAuthUser};
 use super::body::Body;
-use super::conditional::{change, etag, never_stored, not_modified, public_revalidated, Versioned};
+use super::conditional::{change, never_stored, not_modified, public_revalidated, Versioned};
 use super::openapi::{EmailOrNone, ErrorDoc};
 use super::pagination::{finish_page, page_response, ListKind, ListParams};
+use super::posts::varies_by_token;
 use super::rate_limit::ClientIp;
+use super::user_json::{
+    email_or_none, no_store, private, public, PrivateUser, PublicUser, UserPage, UserPatch,
+};
 use super::{created, parse_id, AppState};
-use crate::domain::{Email, Password, Timestamp, Username};
+use crate::domain::{Bio, Email, ImageUrl, Password, Timestamp, Username};
 use crate::error::ApiError;
 use crate::store::{NewUser, User, UserChanges};
 
@@ -26,40 +30,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(show, update, remove))
 }
 
-const NOT_FOUND: &str = "User not found";
-
-/// A page of users, oldest first.
-#[derive(Serialize, ToSchema)]
-struct UserPage<'a> {
-    users: Vec<PublicUser<'a>>,
-    next_cursor: Option<String>,
-}
-
-/// What anyone may see of a user.
-#[derive(Serialize, ToSchema)]
-#[schema(as = User)]
-pub(super) struct PublicUser<'a> {
-    id: i64,
-    username: &'a str,
-    #[schema(value_type = String, format = DateTime)]
-    created_at: Timestamp,
-}
-
-/// What the user themself and admins see: the public view plus the email and the admin flag.
-#[derive(Serialize, ToSchema)]
-#[schema(as = UserWithEmail)]
-pub(super) struct PrivateUser<'a> {
-    id: i64,
-    username: &'a str,
-    /// Present only for the user themself and for admins; null when none was given.
-    email: Option<&'a str>,
-    /// Whether the account is an admin (set only from the shell: `postbase user set-admin`).
-    /// Present only for the user themself and for admins, like `email`.
-    #[schema(required = false)]
-    admin: bool,
-    #[schema(value_type = String, format = DateTime)]
-    created_at: Timestamp,
-}
+pub(super) const NOT_FOUND: &str = "User not found";
 
 /// Sign-up. Any other field (`id`, `admin`, ...) is ignored.
 #[derive(Deserialize, ToSchema)]
@@ -71,67 +42,6 @@ struct SignUp {
     #[serde(default, deserialize_with = "email_or_none")]
     #[schema(value_type = EmailOrNone, required = false)]
     email: Option<Email>,
-}
-
-/// Changes to an account; absent fields are left as they are.
-#[derive(Deserialize, ToSchema)]
-struct UserPatch {
-    /// A new email; `""` or `null` removes it.
-    #[serde(default, deserialize_with = "email_change")]
-    #[schema(value_type = EmailOrNone, required = false)]
-    email: Option<Option<Email>>,
-    /// A new password; the account's other sessions are logged out.
-    #[schema(inline)]
-    password: Option<Password>,
-    /// The account's present password: required with `password` when users change their own
-    /// (a stolen token alone must not take an account over); not when an admin changes another's.
-    #[schema(schema_with = super::schema::current_password)]
-    current_password: Option<String>,
-}
-
-/// An email, where `""` and `null` mean none.
-fn email_or_none<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Email>, D::Error> {
-    match Option::<String>::deserialize(d)? {
-        None => Ok(None),
-        Some(e) if e.is_empty() => Ok(None),
-        Some(e) => Email::parse(&e).map(Some).map_err(serde::de::Error::custom),
-    }
-}
-
-/// A change of email: present (even as `null` or `""`, which remove it) or absent (`None`).
-fn email_change<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<Email>>, D::Error> {
-    email_or_none(d).map(Some)
-}
-
-impl Versioned for User {
-    fn version(&self) -> i64 {
-        self.version
-    }
-}
-
-pub(super) fn public(u: &User) -> PublicUser<'_> {
-    PublicUser {
-        id: u.id,
-        username: &u.username,
-        created_at: u.created_at,
-    }
-}
-
-pub(super) fn private(u: &User) -> PrivateUser<'_> {
-    PrivateUser {
-        id: u.id,
-        username: &u.username,
-        admin: u.admin,
-        email: u.email.as_deref(),
-        created_at: u.created_at,
-    }
-}
-
-/// A response that shows an email or a token must not be kept by any cache.
-pub(super) fn no_store(mut res: Response) -> Response {
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, never_stored());
-    res
 }
 
 /// Sign up.
@@ -171,7 +81,7 @@ async fn create(
         )
         .await?;
     let mut res = (StatusCode::CREATED, Json(public(&user))).into_response();
-    res.headers_mut().insert(header::ETAG, etag(user.version));
+    res.headers_mut().insert(header::ETAG, user.etag());
     Ok(created(res, &format!("/api/users/{}", user.id)))
 }
 
@@ -197,21 +107,28 @@ async fn create(
 async fn list(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
+    viewer: MaybeAuthUser,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let params = ListParams::parse(ListKind::Users, q.as_deref())?;
-    let rows = state.store.list_users(params.probe()).await?;
+    let rows = state.store.list_users(params.probe(), viewer.id()).await?;
     let (users, next_cursor, link) =
         finish_page(ListKind::Users, "/api/users", &params, rows, |u| u.id);
     let users: Vec<_> = users.iter().map(public).collect();
-    page_response(&headers, &UserPage { users, next_cursor }, link)
+    let page = page_response(&headers, &UserPage { users, next_cursor }, link)?;
+    Ok(varies_by_token(page))
 }
 
-async fn load(state: &AppState, raw_id: &str) -> Result<User, ApiError> {
+/// The user, as `viewer` sees them, or 404.
+pub(super) async fn load(
+    state: &AppState,
+    raw_id: &str,
+    viewer: Option<i64>,
+) -> Result<User, ApiError> {
     let id = parse_id(raw_id, NOT_FOUND)?;
     state
         .store
-        .user(id)
+        .user(id, viewer)
         .await?
         .ok_or(ApiError::NotFound(NOT_FOUND))
 }
@@ -243,9 +160,9 @@ async fn show(
     MaybeAuthUser(caller): MaybeAuthUser,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let user = load(&state, &id).await?;
+    let user = load(&state, &id, caller.as_ref().map(|c| c.user.id)).await?;
     let own = caller.is_some_and(|c| c.may_act_for(user.id));
-    let mut res = if not_modified(&headers, &etag(user.version)) {
+    let mut res = if not_modified(&headers, &user.etag()) {
         StatusCode::NOT_MODIFIED.into_response()
     } else if own {
         Json(private(&user)).into_response()
@@ -258,15 +175,14 @@ async fn show(
         public_revalidated()
     };
     res.headers_mut().insert(header::CACHE_CONTROL, cache);
-    res.headers_mut().insert(header::ETAG, etag(user.version));
-    res.headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("Authorization"));
-    Ok(res)
+    res.headers_mut().insert(header::ETAG, user.etag());
+    Ok(varies_by_token(res))
 }
 
-/// Change one's email or password (self or admin).
+/// Change one's profile, email or password (self or admin).
 ///
-/// Only the fields sent change; `"email": ""` or `null` removes the email. A new password of
+/// Only the fields sent change; `"email": ""` or `null` removes the email, `"bio": ""` clears
+/// the bio and `"image": ""` or `null` removes the picture. A new password of
 /// one's own needs `current_password`, and logs the account's other sessions out. `If-Match`
 /// works as for posts.
 #[utoipa::path(patch, path = "/api/users/{id}", operation_id = "updateUser", tag = "users",
@@ -276,7 +192,7 @@ async fn show(
         ("If-Match" = Option<String>, Header, description = "Apply only if the user is still at this ETag"),
     ),
     request_body(content = UserPatch, content_type = "application/json",
-        example = json!({"email": "ada@example.org"})),
+        example = json!({"bio": "Analyst of engines.", "image": "https://example.com/ada.png"})),
     responses(
         (status = 200, description = "The changed user", body = PrivateUser,
             headers(("ETag" = String, description = "The user's new version"))),
@@ -290,7 +206,7 @@ async fn update(
     headers: HeaderMap,
     Body(patch): Body<UserPatch>,
 ) -> Result<Response, ApiError> {
-    let user = load(&state, &id).await?;
+    let user = load(&state, &id, None).await?;
     if !caller.may_act_for(user.id) {
         return Err(ApiError::Forbidden("You may only change your own account"));
     }
@@ -304,6 +220,8 @@ async fn update(
         };
     let mut changes = UserChanges {
         email: patch.email.map(|e| e.map(Email::into_inner)),
+        bio: patch.bio.map(Bio::into_inner),
+        image: patch.image.map(|i| i.map(ImageUrl::into_inner)),
         ..UserChanges::default()
     };
     // The password is checked and hashed between `If-Match` and the write: the one conditional
@@ -326,8 +244,7 @@ async fn update(
     )
     .await?;
     let mut res = no_store(Json(private(&updated)).into_response());
-    res.headers_mut()
-        .insert(header::ETAG, etag(updated.version));
+    res.headers_mut().insert(header::ETAG, updated.etag());
     Ok(res)
 }
 
@@ -387,7 +304,7 @@ async fn remove(
             Err(ApiError::Forbidden("You may only delete your own account"))
         }
     };
-    let loaded = load(&state, &id).await;
+    let loaded = load(&state, &id, None).await;
     change(&headers, loaded, authorise, NOT_FOUND, |user, expected| {
         state.store.delete_user(user.id, expected)
     })

@@ -32,6 +32,13 @@ pub enum ChangeEvent {
     CommentDeleted {
         id: i64,
     },
+    /// A follow or an unfollow, with the followee's new follower count.
+    UserFollowed {
+        follower_id: i64,
+        followee_id: i64,
+        following: bool,
+        follower_count: i64,
+    },
     /// A like or an unlike, with the post's new count.
     PostLiked {
         post_id: i64,

@@ -4,6 +4,7 @@
 
 pub mod comments;
 pub mod events;
+pub mod follows;
 pub mod gate;
 pub mod idempotency;
 pub mod likes;
@@ -25,6 +26,7 @@ use tokio::sync::mpsc;
 
 pub use comments::{Comment, CommentStore};
 pub use events::{ChangeEvent, Publisher};
+pub use follows::{Follow, FollowStore};
 pub use idempotency::IdempotencyStore;
 pub use likes::LikeStore;
 pub use limits::{BudgetStore, Grant, ThrottleKeys, ThrottleRules, ThrottleStore};
@@ -147,6 +149,7 @@ pub trait Store:
     + PostStore
     + CommentStore
     + LikeStore
+    + FollowStore
     + TagStore
     + IdempotencyStore
     + TransferStore

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use super::{Change, PageQuery, StoreResult};
-use crate::domain::Timestamp;
+use crate::domain::{SearchQuery, Timestamp};
 
 /// A post as stored. `like_count` and `comment_count` are kept by the database in the same
 /// transaction as each like and comment (triggers), so reading them costs nothing.
@@ -61,13 +61,18 @@ pub struct PostChanges {
 }
 
 /// Which posts a list shows; the filters combine. A list is driven by the index of its most
-/// selective filter (tag, then liker, then author), so each single filter is one range scan.
+/// selective filter (a feed, a tag, a liker, an author, then the words), so each single filter is
+/// one range scan.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PostFilter {
     pub author: Option<i64>,
     /// Lower case.
     pub tag: Option<String>,
     pub liked_by: Option<i64>,
+    /// Posts by the people this user follows (their feed).
+    pub feed_of: Option<i64>,
+    /// Posts whose title or body has all these words (the last as a prefix).
+    pub search: Option<SearchQuery>,
 }
 
 /// Tags as stored in a post's row: space-separated (a tag has no spaces).
@@ -107,6 +112,7 @@ pub trait PostStore {
 /// `?1` is the viewer (NULL for nobody), whose like decides `liked`.
 pub mod sql {
     use super::PostFilter;
+    use crate::domain::SearchQuery;
 
     /// `liked` is NULL without a viewer.
     macro_rules! columns {
@@ -132,13 +138,79 @@ pub mod sql {
     pub const UNTAG: &str = "DELETE FROM post_tags WHERE post_id = ?1";
     pub const TAG: &str = "INSERT INTO post_tags (tag, post_id) VALUES (?1, ?2)";
 
+    /// The one place the two databases differ in a list: their full-text engines.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Dialect {
+        /// FTS5: the `posts_search` table, `MATCH`.
+        Sqlite,
+        /// `tsvector`: the `posts.search` column, `@@`.
+        Postgres,
+    }
+
+    impl Dialect {
+        /// The search `?8` as this engine's query: every word quoted or bare, all required, the
+        /// last one a prefix. Words are letters and digits only (see [`SearchQuery`]), so the
+        /// quoting is belt and braces: nothing typed reaches the engine as an operator.
+        pub fn search_text(self, q: &SearchQuery) -> String {
+            let words = q.words();
+            let last = words.len() - 1;
+            let terms = words.iter().enumerate().map(|(i, w)| match self {
+                Self::Sqlite => {
+                    let quoted = format!("\"{}\"", w.replace('"', "\"\""));
+                    if i == last {
+                        quoted + "*"
+                    } else {
+                        quoted
+                    }
+                }
+                Self::Postgres => {
+                    let bare: String = w.chars().filter(|c| c.is_alphanumeric()).collect();
+                    if i == last {
+                        bare + ":*"
+                    } else {
+                        bare
+                    }
+                }
+            });
+            let sep = match self {
+                Self::Sqlite => " ",
+                Self::Postgres => " & ",
+            };
+            terms.collect::<Vec<_>>().join(sep)
+        }
+
+        /// The search as the driving scan (`from`, `key`), and as a check of one post `p`.
+        fn search(self) -> (&'static str, &'static str, &'static str) {
+            match self {
+                Self::Sqlite => (
+                    "posts_search s JOIN posts p ON p.id = s.rowid",
+                    "s.posts_search MATCH ?8 AND s.rowid",
+                    "EXISTS (SELECT 1 FROM posts_search WHERE posts_search MATCH ?8 AND rowid = p.id)",
+                ),
+                Self::Postgres => (
+                    "posts p",
+                    "p.search @@ to_tsquery('simple', postbase_fold(?8)) AND p.id",
+                    "p.search @@ to_tsquery('simple', postbase_fold(?8))",
+                ),
+            }
+        }
+    }
+
     /// A page of posts: `?1` viewer, `?2` the id to start below, `?3` tag, `?4` author, `?5`
-    /// liker, `?6` limit. The scan is driven by the index of the most selective filter given (a
-    /// tag's posts, a liker's likes, an author's posts, or all posts), newest first, and the other
-    /// filters are checked per row; so a single filter is one range scan of its index whatever the
-    /// table's size. There are four such statements; each is prepared once per connection.
-    pub fn list(filter: &PostFilter) -> String {
-        let (from, key) = if filter.tag.is_some() {
+    /// liker, `?6` limit, `?7` whose feed, `?8` the search ([`Dialect::search_text`]). The scan
+    /// is driven by the index of the most selective filter given (a feed, a tag's posts, a
+    /// liker's likes, an author's posts, the words' matches, or all posts), newest first, and
+    /// the other filters are checked per row; so a single filter is one range scan of its index
+    /// whatever the table's size. There are six such statements per database; each is prepared
+    /// once per connection.
+    pub fn list(filter: &PostFilter, dialect: Dialect) -> String {
+        let (search_from, search_key, search_check) = dialect.search();
+        let (from, key) = if filter.feed_of.is_some() {
+            (
+                "feed d JOIN posts p ON p.id = d.post_id",
+                "d.user_id = ?7 AND d.post_id",
+            )
+        } else if filter.tag.is_some() {
             (
                 "post_tags d JOIN posts p ON p.id = d.post_id",
                 "d.tag = ?3 AND d.post_id",
@@ -150,10 +222,18 @@ pub mod sql {
             )
         } else if filter.author.is_some() {
             ("posts p", "p.author_id = ?4 AND p.id")
+        } else if filter.search.is_some() {
+            (search_from, search_key)
         } else {
             ("posts p", "p.id")
         };
         let order = key.rsplit(" AND ").next().unwrap_or(key);
+        // The driver's own filter is its key; the search is not checked twice.
+        let search = if key == search_key {
+            "CAST(?8 AS TEXT) IS NOT NULL".to_owned()
+        } else {
+            format!("CAST(?8 AS TEXT) IS NULL OR {search_check}")
+        };
         format!(
             "SELECT {} FROM {from} WHERE {key} < ?2
                AND (CAST(?3 AS TEXT) IS NULL
@@ -161,6 +241,9 @@ pub mod sql {
                AND (CAST(?4 AS BIGINT) IS NULL OR p.author_id = ?4)
                AND (CAST(?5 AS BIGINT) IS NULL
                     OR EXISTS (SELECT 1 FROM likes k WHERE k.user_id = ?5 AND k.post_id = p.id))
+               AND (CAST(?7 AS BIGINT) IS NULL
+                    OR EXISTS (SELECT 1 FROM feed e WHERE e.user_id = ?7 AND e.post_id = p.id))
+               AND ({search})
              ORDER BY {order} DESC LIMIT ?6",
             columns!()
         )

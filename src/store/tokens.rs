@@ -25,9 +25,12 @@ pub trait TokenStore {
 pub mod sql {
     pub const INSERT: &str =
         "INSERT INTO tokens (hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)";
-    pub const USER: &str = "SELECT u.id, u.username, u.email, u.admin, u.version, u.created_at
-         FROM tokens t JOIN users u ON u.id = t.user_id
-         WHERE t.hash = ?1 AND t.expires_at > ?2";
+    pub const USER: &str = concat!(
+        "SELECT ",
+        crate::store::users::sql::columns!("u."),
+        " FROM tokens t JOIN users u ON u.id = t.user_id
+         WHERE t.hash = ?1 AND t.expires_at > ?2"
+    );
     pub const DELETE: &str = "DELETE FROM tokens WHERE hash = ?1";
     pub const DELETE_FOR_USER: &str = "DELETE FROM tokens WHERE user_id = ?1";
 }

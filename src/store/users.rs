@@ -12,9 +12,18 @@ pub struct User {
     pub username: String,
     pub email: Option<String>,
     pub admin: bool,
-    /// Bumped on every change; the user's ETag.
+    /// Bumped on every change of the user's own fields (not of their counts).
     pub version: i64,
     pub created_at: Timestamp,
+    /// Empty when none was given.
+    pub bio: String,
+    pub image: Option<String>,
+    /// Kept by the database in the transaction of each follow and post (triggers).
+    pub follower_count: i64,
+    pub following_count: i64,
+    pub post_count: i64,
+    /// Whether the viewer the user was read for follows them; `None` when read for nobody.
+    pub following: Option<bool>,
 }
 
 /// What login needs: the user and the argon2 hash to check the password against.
@@ -42,17 +51,21 @@ pub struct UserChanges {
     pub keep_token: Option<[u8; 32]>,
     /// Only from the shell (`postbase user set-admin`); the API never sets it.
     pub admin: Option<bool>,
+    pub bio: Option<String>,
+    /// `Some(None)` clears the image.
+    pub image: Option<Option<String>>,
 }
 
 #[async_trait]
 pub trait UserStore {
     /// [`super::StoreError::UsernameTaken`] when the name is taken, whatever its case.
     async fn create_user(&self, new: NewUser, now: Timestamp) -> StoreResult<User>;
-    async fn user(&self, id: i64) -> StoreResult<Option<User>>;
+    /// The user as `viewer` sees them (`following` set when there is a viewer).
+    async fn user(&self, id: i64, viewer: Option<i64>) -> StoreResult<Option<User>>;
     /// Looked up case-insensitively.
     async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>>;
     /// Oldest first; `page.after` is the id the previous page ended on.
-    async fn list_users(&self, page: PageQuery) -> StoreResult<Vec<User>>;
+    async fn list_users(&self, page: PageQuery, viewer: Option<i64>) -> StoreResult<Vec<User>>;
     /// Checks the version and writes in one statement; a new password revokes the user's other
     /// tokens in the same transaction.
     async fn update_user(
@@ -67,26 +80,93 @@ pub trait UserStore {
 
 /// The statements both backends run, with `?N` placeholders (PostgreSQL's `$N` is made from
 /// them: see `postgres::sql`). Nullable parameters are `CAST` so that PostgreSQL knows their type.
+/// A user row is `columns!` (`u.` in a join), then, in the statements that read for a viewer,
+/// whether the viewer follows them (`following_column!`).
 pub mod sql {
-    pub const COLUMNS: &str = "id, username, email, admin, version, created_at";
-    pub const INSERT: &str =
+    /// The user's columns, each name prefixed with `$p` (a table alias and a dot, or nothing).
+    macro_rules! columns {
+        ($p:literal) => {
+            concat!(
+                $p,
+                "id, ",
+                $p,
+                "username, ",
+                $p,
+                "email, ",
+                $p,
+                "admin, ",
+                $p,
+                "version, ",
+                $p,
+                "created_at, ",
+                $p,
+                "bio, ",
+                $p,
+                "image, ",
+                $p,
+                "follower_count, ",
+                $p,
+                "following_count, ",
+                $p,
+                "post_count"
+            )
+        };
+    }
+    pub(crate) use columns;
+
+    /// `following`: whether the viewer `$v` (a placeholder; NULL for nobody) follows user `u`.
+    macro_rules! following_column {
+        ($v:literal) => {
+            concat!(
+                "CASE WHEN CAST(",
+                $v,
+                " AS BIGINT) IS NULL THEN NULL ELSE EXISTS (SELECT 1 FROM
+                 follows fv WHERE fv.follower_id = ",
+                $v,
+                " AND fv.followee_id = u.id) END"
+            )
+        };
+    }
+    pub(crate) use following_column;
+
+    /// How many columns `columns!` has: what a statement adds after them starts here.
+    pub const COLUMN_COUNT: usize = 11;
+    pub const INSERT: &str = concat!(
         "INSERT INTO users (username, email, password_hash, admin, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING id, username, email, admin, version, created_at";
-    pub const BY_ID: &str =
-        "SELECT id, username, email, admin, version, created_at FROM users WHERE id = ?1";
-    pub const LIST: &str = "SELECT id, username, email, admin, version, created_at FROM users
-         WHERE id > ?1 ORDER BY id LIMIT ?2";
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING ",
+        columns!("")
+    );
+    /// `?2` the viewer.
+    pub const BY_ID: &str = concat!(
+        "SELECT ",
+        columns!("u."),
+        ", ",
+        following_column!("?2"),
+        " FROM users u WHERE u.id = ?1"
+    );
+    /// `?3` the viewer.
+    pub const LIST: &str = concat!(
+        "SELECT ",
+        columns!("u."),
+        ", ",
+        following_column!("?3"),
+        " FROM users u WHERE u.id > ?1 ORDER BY u.id LIMIT ?2"
+    );
     pub const EXISTS: &str = "SELECT 1 FROM users WHERE id = ?1";
     /// The version check is part of the write: racing edits cannot both pass it.
-    pub const UPDATE: &str = "UPDATE users SET email = CASE WHEN ?3 THEN ?4 ELSE email END,
+    pub const UPDATE: &str = concat!(
+        "UPDATE users SET email = CASE WHEN ?3 THEN ?4 ELSE email END,
              password_hash = coalesce(?5, password_hash), admin = coalesce(?7, admin),
+             bio = coalesce(?8, bio), image = CASE WHEN ?9 THEN ?10 ELSE image END,
              version = version + 1, updated_at = ?6
          WHERE id = ?1 AND (CAST(?2 AS BIGINT) IS NULL OR version = ?2)
-         RETURNING id, username, email, admin, version, created_at";
+         RETURNING ",
+        columns!("")
+    );
     /// A new password ends every other session, in the transaction of the change.
     pub const REVOKE_OTHER_TOKENS: &str =
         "DELETE FROM tokens WHERE user_id = ?1 AND hash IS DISTINCT FROM ?2";
-    /// Tokens, posts, comments and likes go with the user (ON DELETE CASCADE).
+    /// Tokens, posts, comments, likes and follows go with the user (ON DELETE CASCADE).
     pub const DELETE: &str =
         "DELETE FROM users WHERE id = ?1 AND (CAST(?2 AS BIGINT) IS NULL OR version = ?2)";
 }

@@ -95,6 +95,13 @@ impl Cluster {
                 "-E",
                 "UTF8",
                 "--locale=C",
+                // As the databases postbase usually meets: letters beyond ASCII have a case
+                // (full-text search lower-cases them). glibc's C.UTF-8 where there is one.
+                if std::path::Path::new("/usr/lib/locale/C.utf8").exists() {
+                    "--lc-ctype=C.UTF-8"
+                } else {
+                    "--lc-ctype=C"
+                },
             ],
         );
         let dir = cluster.dir.path().display();

@@ -80,6 +80,7 @@ async fn posts_page_newest_first_and_every_filter_combines(backend: Backend) {
         tag: Some("y".into()),
         author: Some(a),
         liked_by: Some(b),
+        ..PostFilter::default()
     };
     assert_eq!(titles(&store, combined, None).await, ["a2"]);
     let by_b = PostFilter {

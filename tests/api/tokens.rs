@@ -74,7 +74,8 @@ async fn the_profile_needs_a_token_and_shows_the_callers_email(backend: Backend)
     assert_eq!(
         body,
         json!({"id": alice.id, "username": "alice", "email": "alice@example.com",
-        "admin": false, "created_at": body["created_at"].clone()})
+        "admin": false, "bio": "", "image": null, "follower_count": 0, "following_count": 0,
+        "post_count": 0, "created_at": body["created_at"].clone()})
     );
 }
 

@@ -18,7 +18,20 @@ async fn sign_up_returns_201_with_location_and_the_public_user(backend: Backend)
         let body: Value = res.json().await.unwrap();
         assert_eq!(location, format!("/api/users/{}", body["id"]));
         let keys: Vec<_> = body.as_object().unwrap().keys().cloned().collect();
-        assert_eq!(keys.len(), 3, "only id, username, created_at: {body}");
+        assert_eq!(
+            keys,
+            [
+                "id",
+                "username",
+                "bio",
+                "image",
+                "follower_count",
+                "following_count",
+                "post_count",
+                "created_at"
+            ],
+            "the public view, no email: {body}"
+        );
         assert_eq!(body["username"], "alice");
         assert!(body["id"].is_i64());
         assert!(body["created_at"].as_str().unwrap().ends_with('Z'));

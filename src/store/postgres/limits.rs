@@ -7,6 +7,7 @@ use async_trait::async_trait;
 
 use super::users::user_at;
 use super::PgStore;
+use crate::store::users::sql::COLUMN_COUNT;
 
 use crate::domain::Timestamp;
 use crate::store::limits::{begin_params, maxes, settle_params};
@@ -16,9 +17,12 @@ use crate::store::{
 
 /// Begins the attempt and reads the account's credentials (as `users.rs` does, on the unique
 /// index on lower(username)) in one statement: the function runs once, for the one row.
-const BEGIN_AND_READ: &str = "SELECT postbase_throttle_begin($1, $2, $3, $4, $5, $6, $7, $8),
-        u.id, u.username, u.email, u.admin, u.version, u.created_at, u.password_hash
-     FROM (VALUES (1)) AS one LEFT JOIN users u ON lower(u.username) = lower($9)";
+const BEGIN_AND_READ: &str = concat!(
+    "SELECT postbase_throttle_begin($1, $2, $3, $4, $5, $6, $7, $8), ",
+    crate::store::users::sql::columns!("u."),
+    ", u.password_hash
+     FROM (VALUES (1)) AS one LEFT JOIN users u ON lower(u.username) = lower($9)"
+);
 
 #[async_trait]
 impl ThrottleStore for PgStore {
@@ -53,7 +57,7 @@ impl ThrottleStore for PgStore {
             let wait: i64 = row.get(0);
             let credentials = row.get::<_, Option<i64>>(1).map(|_| Credentials {
                 user: user_at(&row, 1),
-                password_hash: row.get(7),
+                password_hash: row.get(1 + COLUMN_COUNT),
             });
             Ok((
                 (wait > 0).then(|| Duration::from_micros(wait.unsigned_abs())),

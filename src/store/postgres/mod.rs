@@ -14,6 +14,7 @@
 
 mod comments;
 mod errors;
+mod follows;
 mod idempotency;
 mod likes;
 mod limits;

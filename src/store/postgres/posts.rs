@@ -6,7 +6,8 @@ use tokio_postgres::Row;
 
 use super::{missed, pg, text, PgStore};
 use crate::domain::Timestamp;
-use crate::store::posts::{join_tags, split_tags, sql};
+use crate::store::posts::sql::{self, Dialect};
+use crate::store::posts::{join_tags, split_tags};
 use crate::store::{
     Change, ChangeEvent, NewPost, PageQuery, Post, PostChanges, PostFilter, PostStore, StoreResult,
 };
@@ -129,7 +130,13 @@ impl PostStore for PgStore {
         page: PageQuery,
     ) -> StoreResult<Vec<Post>> {
         self.with(|c| async move {
-            let stmt = c.prepare_cached(&pg(&sql::list(&filter))).await?;
+            let stmt = c
+                .prepare_cached(&pg(&sql::list(&filter, Dialect::Postgres)))
+                .await?;
+            let search = filter
+                .search
+                .as_ref()
+                .map(|q| Dialect::Postgres.search_text(q));
             let rows = c
                 .query(
                     &stmt,
@@ -140,6 +147,8 @@ impl PostStore for PgStore {
                         &filter.author,
                         &filter.liked_by,
                         &i64::from(page.limit),
+                        &filter.feed_of,
+                        &search,
                     ],
                 )
                 .await?;

@@ -1,7 +1,7 @@
 //! Users on PostgreSQL: the statements are `store::users::sql`; this binds them and maps rows.
 
 use async_trait::async_trait;
-use deadpool_postgres::Object;
+use deadpool_postgres::{GenericClient, Object};
 use tokio_postgres::Row;
 
 use super::{missed, pg, PgStore};
@@ -12,15 +12,26 @@ use crate::store::{
 };
 
 /// lower() on both sides: the unique index on lower(username) serves this lookup.
-const CREDENTIALS: &str = "SELECT id, username, email, admin, version, created_at, password_hash
-     FROM users WHERE lower(username) = lower($1)";
+const CREDENTIALS: &str = concat!(
+    "SELECT ",
+    sql::columns!(""),
+    ", password_hash FROM users WHERE lower(username) = lower($1)"
+);
 
-/// A row of `sql::COLUMNS`, from column 0.
+/// A row of `sql::columns!`, from column 0.
 pub(super) fn user_row(r: &Row) -> User {
     user_at(r, 0)
 }
 
-/// `sql::COLUMNS` from column `at`.
+/// A row of `sql::columns!` and `following_column!`, for a viewer.
+pub(super) fn viewed_user_row(r: &Row) -> User {
+    User {
+        following: r.get(sql::COLUMN_COUNT),
+        ..user_at(r, 0)
+    }
+}
+
+/// `sql::columns!` from column `at`.
 pub(super) fn user_at(r: &Row, at: usize) -> User {
     User {
         id: r.get(at),
@@ -29,7 +40,24 @@ pub(super) fn user_at(r: &Row, at: usize) -> User {
         admin: r.get(at + 3),
         version: r.get(at + 4),
         created_at: Timestamp(r.get(at + 5)),
+        bio: r.get(at + 6),
+        image: r.get(at + 7),
+        follower_count: r.get(at + 8),
+        following_count: r.get(at + 9),
+        post_count: r.get(at + 10),
+        following: None,
     }
+}
+
+/// The user as `viewer` sees them.
+pub(super) async fn by_id(
+    c: &impl GenericClient,
+    id: i64,
+    viewer: Option<i64>,
+) -> StoreResult<Option<User>> {
+    let stmt = c.prepare_cached(&pg(sql::BY_ID)).await?;
+    let row = c.query_opt(&stmt, &[&id, &viewer]).await?;
+    Ok(row.as_ref().map(viewed_user_row))
 }
 
 async fn update(
@@ -52,6 +80,9 @@ async fn update(
                 &changes.password_hash,
                 &Timestamp::now().micros(),
                 &changes.admin,
+                &changes.bio,
+                &changes.image.is_some(),
+                &changes.image.clone().flatten(),
             ],
         )
         .await?;
@@ -90,12 +121,9 @@ impl UserStore for PgStore {
         self.write_publishing(run, event).await
     }
 
-    async fn user(&self, id: i64) -> StoreResult<Option<User>> {
-        self.with(|c| async move {
-            let stmt = c.prepare_cached(&pg(sql::BY_ID)).await?;
-            Ok(c.query_opt(&stmt, &[&id]).await?.as_ref().map(user_row))
-        })
-        .await
+    async fn user(&self, id: i64, viewer: Option<i64>) -> StoreResult<Option<User>> {
+        self.with(|c| async move { by_id(&c, id, viewer).await })
+            .await
     }
 
     async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>> {
@@ -105,19 +133,20 @@ impl UserStore for PgStore {
                 .await?
                 .map(|r| Credentials {
                     user: user_row(&r),
-                    password_hash: r.get(6),
+                    password_hash: r.get(sql::COLUMN_COUNT),
                 }))
         })
         .await
     }
 
-    async fn list_users(&self, page: PageQuery) -> StoreResult<Vec<User>> {
+    async fn list_users(&self, page: PageQuery, viewer: Option<i64>) -> StoreResult<Vec<User>> {
         self.with(|c| async move {
             let stmt = c.prepare_cached(&pg(sql::LIST)).await?;
+            let after = page.after.unwrap_or(0);
             let rows = c
-                .query(&stmt, &[&page.after.unwrap_or(0), &i64::from(page.limit)])
+                .query(&stmt, &[&after, &i64::from(page.limit), &viewer])
                 .await?;
-            Ok(rows.iter().map(user_row).collect())
+            Ok(rows.iter().map(viewed_user_row).collect())
         })
         .await
     }

@@ -6,6 +6,7 @@
 mod comments;
 mod file;
 pub use file::backup;
+mod follows;
 mod idempotency;
 mod likes;
 mod posts;
@@ -30,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0001_init.sql"),
     include_str!("../../../migrations/sqlite/0002_idempotency.sql"),
     include_str!("../../../migrations/sqlite/0003_comments_likes_tags.sql"),
+    include_str!("../../../migrations/sqlite/0004_follows_profiles_search.sql"),
 ];
 
 /// Most read connections kept open; more are opened under load and closed when returned.
@@ -85,6 +87,8 @@ impl From<rusqlite::Error> for StoreError {
 
 fn configure(conn: &Connection, synchronous: SqliteSynchronous) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // Every statement the store runs stays prepared (lists alone have six shapes).
+    conn.set_prepared_statement_cache_capacity(64);
     conn.execute_batch(match synchronous {
         SqliteSynchronous::Normal => "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
         SqliteSynchronous::Full => "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;",

@@ -5,7 +5,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{missed, SqliteStore};
 use crate::domain::Timestamp;
-use crate::store::posts::{join_tags, split_tags, sql};
+use crate::store::posts::sql::{self, Dialect};
+use crate::store::posts::{join_tags, split_tags};
 use crate::store::{
     Change, ChangeEvent, NewPost, PageQuery, Post, PostChanges, PostFilter, PostStore, StoreResult,
 };
@@ -114,7 +115,11 @@ impl PostStore for SqliteStore {
         page: PageQuery,
     ) -> StoreResult<Vec<Post>> {
         self.read(move |c| {
-            let mut stmt = c.prepare_cached(&sql::list(&filter))?;
+            let mut stmt = c.prepare_cached(&sql::list(&filter, Dialect::Sqlite))?;
+            let search = filter
+                .search
+                .as_ref()
+                .map(|q| Dialect::Sqlite.search_text(q));
             let rows = stmt.query_map(
                 params![
                     viewer,
@@ -122,7 +127,9 @@ impl PostStore for SqliteStore {
                     filter.tag,
                     filter.author,
                     filter.liked_by,
-                    page.limit
+                    page.limit,
+                    filter.feed_of,
+                    search
                 ],
                 post_row,
             )?;
@@ -184,25 +191,48 @@ mod tests {
                 liked_by: Some(1),
                 ..PostFilter::default()
             },
+            PostFilter {
+                feed_of: Some(1),
+                ..PostFilter::default()
+            },
+            PostFilter {
+                search: crate::domain::SearchQuery::parse("hello wor").unwrap(),
+                ..PostFilter::default()
+            },
         ];
         for filter in filters {
             let plan: Vec<String> = store
                 .read(move |c| {
-                    let sql = format!("EXPLAIN QUERY PLAN {}", sql::list(&filter));
+                    let sql = format!("EXPLAIN QUERY PLAN {}", sql::list(&filter, Dialect::Sqlite));
+                    let search = filter
+                        .search
+                        .as_ref()
+                        .map(|q| Dialect::Sqlite.search_text(q));
                     let mut stmt = c.prepare(&sql)?;
                     let rows = stmt.query_map(
-                        params![1, 100, filter.tag, filter.author, filter.liked_by, 20],
+                        params![
+                            1,
+                            100,
+                            filter.tag,
+                            filter.author,
+                            filter.liked_by,
+                            20,
+                            filter.feed_of,
+                            search
+                        ],
                         |r| r.get::<_, String>(3),
                     )?;
                     rows.collect()
                 })
                 .await
                 .unwrap();
-            let first = &plan[0];
-            assert!(first.starts_with("SEARCH"), "{plan:?}");
+            // FTS5 is a virtual table: its "SCAN" is a lookup of the words' index.
+            let indexed =
+                |step: &String| step.starts_with("SEARCH") || step.contains("VIRTUAL TABLE");
+            assert!(indexed(&plan[0]), "{plan:?}");
             assert!(
-                plan.iter()
-                    .all(|step| !step.contains("TEMP B-TREE") && !step.starts_with("SCAN")),
+                plan.iter().all(|step| !step.contains("TEMP B-TREE")
+                    && (!step.starts_with("SCAN") || indexed(step))),
                 "{plan:?}"
             );
         }

@@ -11,10 +11,21 @@ use crate::store::{
 };
 
 /// The column is COLLATE NOCASE, so `=` is the case-insensitive lookup, on its unique index.
-const CREDENTIALS: &str = "SELECT id, username, email, admin, version, created_at, password_hash
-     FROM users WHERE username = ?1";
+const CREDENTIALS: &str = concat!(
+    "SELECT ",
+    sql::columns!(""),
+    ", password_hash FROM users WHERE username = ?1"
+);
 
-/// A row of `sql::COLUMNS`, from column 0.
+/// A row of `sql::columns!` and `following_column!`, for a viewer.
+pub(super) fn viewed_user_row(r: &Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        following: r.get(sql::COLUMN_COUNT)?,
+        ..user_row(r)?
+    })
+}
+
+/// A row of `sql::columns!`.
 pub(super) fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
         id: r.get(0)?,
@@ -23,12 +34,22 @@ pub(super) fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
         admin: r.get(3)?,
         version: r.get(4)?,
         created_at: Timestamp(r.get(5)?),
+        bio: r.get(6)?,
+        image: r.get(7)?,
+        follower_count: r.get(8)?,
+        following_count: r.get(9)?,
+        post_count: r.get(10)?,
+        following: None,
     })
 }
 
-fn by_id(c: &Connection, id: i64) -> rusqlite::Result<Option<User>> {
+pub(super) fn by_id(
+    c: &Connection,
+    id: i64,
+    viewer: Option<i64>,
+) -> rusqlite::Result<Option<User>> {
     c.prepare_cached(sql::BY_ID)?
-        .query_row([id], user_row)
+        .query_row(params![id, viewer], viewed_user_row)
         .optional()
 }
 
@@ -49,7 +70,10 @@ fn update(
                 email,
                 changes.password_hash,
                 Timestamp::now().micros(),
-                changes.admin
+                changes.admin,
+                changes.bio,
+                changes.image.is_some(),
+                changes.image.clone().flatten()
             ],
             user_row,
         )
@@ -83,8 +107,8 @@ impl UserStore for SqliteStore {
         self.writer.run_publishing(run, event).await
     }
 
-    async fn user(&self, id: i64) -> StoreResult<Option<User>> {
-        self.read(move |c| by_id(c, id)).await
+    async fn user(&self, id: i64, viewer: Option<i64>) -> StoreResult<Option<User>> {
+        self.read(move |c| by_id(c, id, viewer)).await
     }
 
     async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>> {
@@ -94,7 +118,7 @@ impl UserStore for SqliteStore {
                 .query_row([username], |r| {
                     Ok(Credentials {
                         user: user_row(r)?,
-                        password_hash: r.get(6)?,
+                        password_hash: r.get(sql::COLUMN_COUNT)?,
                     })
                 })
                 .optional()
@@ -102,10 +126,11 @@ impl UserStore for SqliteStore {
         .await
     }
 
-    async fn list_users(&self, page: PageQuery) -> StoreResult<Vec<User>> {
+    async fn list_users(&self, page: PageQuery, viewer: Option<i64>) -> StoreResult<Vec<User>> {
         self.read(move |c| {
             let mut stmt = c.prepare_cached(sql::LIST)?;
-            let rows = stmt.query_map(params![page.after.unwrap_or(0), page.limit], user_row)?;
+            let after = page.after.unwrap_or(0);
+            let rows = stmt.query_map(params![after, page.limit, viewer], viewed_user_row)?;
             rows.collect()
         })
         .await
