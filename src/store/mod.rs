@@ -34,7 +34,8 @@ pub use posts::{NewPost, Post, PostChanges, PostFilter, PostStore};
 pub use tags::{TagCount, TagStore};
 pub use tokens::TokenStore;
 pub use transfer::{
-    CommentRecord, IdsRecord, ImportStep, LikeRecord, PostRecord, Record, TokenRecord, UserRecord,
+    CommentRecord, FollowRecord, IdsRecord, ImportStep, LikeRecord, PostRecord, Record,
+    TokenRecord, UserRecord,
 };
 pub use users::{Credentials, NewUser, User, UserChanges, UserStore};
 
@@ -126,9 +127,11 @@ pub trait TransferStore {
     async fn export_comments(&self, after: i64, limit: u32) -> StoreResult<Vec<CommentRecord>>;
     /// Likes after `(user_id, post_id)` = `after`, in that order.
     async fn export_likes(&self, after: (i64, i64), limit: u32) -> StoreResult<Vec<LikeRecord>>;
+    /// Follows with `id > after`, by id.
+    async fn export_follows(&self, after: i64, limit: u32) -> StoreResult<Vec<FollowRecord>>;
     /// The largest ids ever handed out, deleted rows included.
     async fn export_ids(&self) -> StoreResult<IdsRecord>;
-    /// Does the database hold no users, tokens, posts, comments or likes?
+    /// Does the database hold no users, tokens, posts, comments, likes or follows?
     async fn is_empty(&self) -> StoreResult<bool>;
     /// Loads a dump in one transaction, all or nothing: checks that the database is still empty,
     /// inserts each batch of rows as it arrives (ids included, parents before children), and on
@@ -136,7 +139,8 @@ pub trait TransferStore {
     /// ids the source handed out, so that no id is handed out twice (not even one of a row
     /// deleted before the export), then commits. When the steps end without a commit (the reader
     /// found a bad record or a cut dump), rolls everything back and answers `false`. Counts (likes,
-    /// comments, tag uses) are not in the dump: the database's own triggers make them as rows load.
+    /// comments, tag uses, follows, posts per user) and the feed are not in the dump: the database's own
+    /// triggers make them as rows load.
     async fn import(&self, steps: mpsc::Receiver<ImportStep>) -> StoreResult<bool>;
 }
 

@@ -1,13 +1,13 @@
 //! `postbase export` / `postbase import`: a whole instance as JSON Lines, the same for every backend,
 //! so data moves between SQLite and PostgreSQL in either direction.
 //!
-//! # Format (version 2)
+//! # Format (version 4)
 //!
-//! The first line is a header (`{"format":"postbase-export","version":2}`); then every user, every
-//! token and every post, each a JSON object tagged with `"kind"`, parents before children and each
-//! kind in key order, so that two exports of the same data are byte-identical; then the largest
+//! The first line is a header (`{"format":"postbase-export","version":4}`); then every user (with
+//! bio and image), token, post, comment, like and follow, each a JSON object tagged with
+//! `"kind"`, parents before children and each kind in key order, so that two exports of the same data are byte-identical; then the largest
 //! ids ever handed out (`"kind":"ids"`), so that ids of deleted rows are not handed out again; last,
-//! a trailer, `{"kind":"end","users":U,"tokens":T,"posts":P,"sha256":"…"}`: how many of each kind
+//! a trailer, `{"kind":"end","users":U,"tokens":T,"posts":P,…,"sha256":"…"}`: how many of each kind
 //! came before it and the SHA-256 (lowercase hex) of every byte before it, newlines included.
 //! Rows go as stored: ids, versions, admin flags, argon2 password hashes, SHA-256 token hashes
 //! (hex) and timestamps (integer microseconds since the epoch, UTC), so users keep their passwords
@@ -55,7 +55,9 @@ use tokio::sync::mpsc;
 use super::DynStore;
 pub use check::MAX_ID;
 use records::hex;
-pub use records::{CommentRecord, IdsRecord, LikeRecord, PostRecord, TokenRecord, UserRecord};
+pub use records::{
+    CommentRecord, FollowRecord, IdsRecord, LikeRecord, PostRecord, TokenRecord, UserRecord,
+};
 
 /// Rows per page when reading and per batch handed to the store when writing.
 const BATCH: u32 = 500;
@@ -66,9 +68,9 @@ const FORMAT: &str = "postbase-export";
 /// again inside the import's transaction.
 pub const NOT_EMPTY: &str =
     "the target database already holds users, tokens or posts; import only into an empty one";
-/// 3: comments, likes and tags. 2 (the trailer, no comments, likes or tags) and 1 (no trailer)
-/// are still read.
-const VERSION: u32 = 3;
+/// 4: profiles (bio, image) and follows. 3 (comments, likes and tags), 2 (the trailer, none of
+/// those) and 1 (no trailer) are still read.
+const VERSION: u32 = 4;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {
@@ -87,6 +89,8 @@ struct Trailer {
     comments: u64,
     #[serde(default)]
     likes: u64,
+    #[serde(default)]
+    follows: u64,
     /// SHA-256 of every byte before this line, as lowercase hex.
     sha256: String,
 }
@@ -100,6 +104,7 @@ enum Line {
     Post(PostRecord),
     Comment(CommentRecord),
     Like(LikeRecord),
+    Follow(FollowRecord),
     Ids(IdsRecord),
     End(Trailer),
 }
@@ -112,6 +117,7 @@ pub enum Record {
     Post(PostRecord),
     Comment(CommentRecord),
     Like(LikeRecord),
+    Follow(FollowRecord),
 }
 
 /// What the reader of a dump hands the store, in order (see [`super::Store::import`]).
@@ -131,14 +137,15 @@ pub struct Counts {
     pub posts: u64,
     pub comments: u64,
     pub likes: u64,
+    pub follows: u64,
 }
 
 impl fmt::Display for Counts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} users, {} tokens, {} posts, {} comments, {} likes",
-            self.users, self.tokens, self.posts, self.comments, self.likes
+            "{} users, {} tokens, {} posts, {} comments, {} likes, {} follows",
+            self.users, self.tokens, self.posts, self.comments, self.likes, self.follows
         )
     }
 }
@@ -251,6 +258,16 @@ pub async fn export(
             &mut counts.likes,
         )?;
     }
+    let mut after = 0;
+    loop {
+        let page = store.export_follows(after, BATCH).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        rows(
+            page.into_iter().map(Line::Follow).collect(),
+            &mut counts.follows,
+        )?;
+    }
     write_line(&mut hashed, &Line::Ids(store.export_ids().await?))?;
     let sha256 = hex(&hashed.sha.finalize());
     let trailer = Trailer {
@@ -259,6 +276,7 @@ pub async fn export(
         posts: counts.posts,
         comments: counts.comments,
         likes: counts.likes,
+        follows: counts.follows,
         sha256,
     };
     write_line(out, &Line::End(trailer))?;

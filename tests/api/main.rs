@@ -35,6 +35,7 @@ mod posts;
 mod process;
 mod search;
 mod store;
+mod store_follows;
 mod throttle;
 mod throttle_shared;
 mod tokens;

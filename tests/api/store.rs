@@ -10,13 +10,13 @@ use postbase::store::{
 use crate::helpers::{backends, Backend};
 use crate::test_db::TestDb;
 
-async fn open(backend: &Backend) -> (TestDb, DynStore) {
+pub(crate) async fn open(backend: &Backend) -> (TestDb, DynStore) {
     let db = TestDb::new(backend).await;
     let store = store::connect(&db.url).await.unwrap();
     (db, store)
 }
 
-async fn user(store: &DynStore, name: &str) -> i64 {
+pub(crate) async fn user(store: &DynStore, name: &str) -> i64 {
     let new = NewUser {
         username: name.into(),
         email: None,
@@ -26,7 +26,7 @@ async fn user(store: &DynStore, name: &str) -> i64 {
     store.create_user(new, Timestamp::now()).await.unwrap().id
 }
 
-async fn post(store: &DynStore, author_id: i64, title: &str, tags: &[&str]) -> i64 {
+pub(crate) async fn post(store: &DynStore, author_id: i64, title: &str, tags: &[&str]) -> i64 {
     let new = NewPost {
         author_id,
         title: title.into(),
@@ -36,11 +36,15 @@ async fn post(store: &DynStore, author_id: i64, title: &str, tags: &[&str]) -> i
     store.create_post(new, Timestamp::now()).await.unwrap().id
 }
 
-fn page(after: Option<i64>, limit: u32) -> PageQuery {
+pub(crate) fn page(after: Option<i64>, limit: u32) -> PageQuery {
     PageQuery { after, limit }
 }
 
-async fn titles(store: &DynStore, filter: PostFilter, after: Option<i64>) -> Vec<String> {
+pub(crate) async fn titles(
+    store: &DynStore,
+    filter: PostFilter,
+    after: Option<i64>,
+) -> Vec<String> {
     let rows = store
         .list_posts(filter, None, page(after, 100))
         .await

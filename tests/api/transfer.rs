@@ -60,12 +60,13 @@ pub(crate) fn seal(body: &str) -> String {
         .map(|b| format!("{b:02x}"))
         .collect();
     format!(
-        "{{\"kind\":\"end\",\"users\":{},\"tokens\":{},\"posts\":{},\"comments\":{},\"likes\":{},\"sha256\":\"{sha}\"}}\n",
+        "{{\"kind\":\"end\",\"users\":{},\"tokens\":{},\"posts\":{},\"comments\":{},\"likes\":{},\"follows\":{},\"sha256\":\"{sha}\"}}\n",
         count("user"),
         count("token"),
         count("post"),
         count("comment"),
-        count("like")
+        count("like"),
+        count("follow")
     )
 }
 
@@ -153,7 +154,7 @@ async fn a_cut_or_altered_dump_is_refused_and_leaves_the_database_empty(backend:
 /// What `dump` looked like as a version 1 export, made before dumps had a trailer.
 fn as_version_1(dump: &str) -> String {
     let body = &dump[..dump[..dump.len() - 1].rfind('\n').unwrap() + 1];
-    body.replacen("\"version\":3}", "\"version\":1}", 1)
+    body.replacen("\"version\":4}", "\"version\":1}", 1)
 }
 
 backends!(a_version_1_dump_without_a_trailer_still_imports_with_a_warning);
@@ -192,7 +193,7 @@ async fn an_instance_moved_through_export_and_import_keeps_everything(backend: B
     let source = spawn_app(Backend::Sqlite).await;
     let alice = source.user("alice").await;
     let bob = source.user("bob").await;
-    source.admin("root").await;
+    let root = source.admin("root").await;
     let revoked = source.token_for("bob").await;
     let res = source
         .authed(Method::DELETE, "/api/tokens/current", &revoked)
@@ -238,6 +239,28 @@ async fn an_instance_moved_through_export_and_import_keeps_everything(backend: B
             .unwrap();
         assert_eq!(res.status(), 200);
     }
+    // A profile, and follows (one ended: a gap in their ids).
+    let res = source
+        .authed(
+            Method::PATCH,
+            &format!("/api/users/{}", alice.id),
+            &alice.token,
+        )
+        .json(&json!({"bio": "Writes.", "image": "https://example.com/a.png"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    for (method, who, whom) in [
+        (Method::PUT, &bob.token, alice.id),
+        (Method::PUT, &alice.token, bob.id),
+        (Method::PUT, &root.token, alice.id),
+        (Method::DELETE, &alice.token, bob.id),
+    ] {
+        let url = format!("/api/users/{whom}/follow");
+        let res = source.authed(method, &url, who).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+    }
     let res = source
         .authed(
             Method::DELETE,
@@ -252,14 +275,17 @@ async fn an_instance_moved_through_export_and_import_keeps_everything(backend: B
 
     let dump = export(&source_url).await;
     let text = dump.clone();
-    assert!(text.starts_with("{\"format\":\"postbase-export\",\"version\":3}\n"));
+    assert!(text.starts_with("{\"format\":\"postbase-export\",\"version\":4}\n"));
     assert_eq!(
         text.lines().count(),
-        1 + 3 + 3 + 4 + 2 + 2 + 1 + 1,
-        "header, users, tokens, posts, comments, likes, ids, trailer"
+        1 + 3 + 3 + 4 + 2 + 2 + 2 + 1 + 1,
+        "header, users, tokens, posts, comments, likes, follows, ids, trailer"
     );
+    assert!(text.contains("\"bio\":\"Writes.\",\"image\":\"https://example.com/a.png\""));
     assert!(text.contains("\"tags\":[\"rust\",\"web\"]"), "{text}");
-    let ids = format!("{{\"kind\":\"ids\",\"users\":3,\"posts\":{last_post},\"comments\":3}}\n");
+    let ids = format!(
+        "{{\"kind\":\"ids\",\"users\":3,\"posts\":{last_post},\"comments\":3,\"follows\":3}}\n"
+    );
     let (body, trailer) = text.split_at(text[..text.len() - 1].rfind('\n').unwrap() + 1);
     assert!(body.ends_with(&ids), "{text}");
     assert_eq!(
@@ -323,6 +349,29 @@ async fn an_instance_moved_through_export_and_import_keeps_everything(backend: B
             .unwrap();
         assert_eq!(res.status(), 401);
         let token = moved.login("bob").await;
+        // Follows, their counts and the feed were rebuilt by the database too.
+        let res = moved
+            .request(Method::GET, &format!("/api/users/{}", alice.id))
+            .send()
+            .await
+            .unwrap();
+        let user: Value = res.json().await.unwrap();
+        assert_eq!(
+            (
+                user["bio"].clone(),
+                user["follower_count"].clone(),
+                user["post_count"].clone()
+            ),
+            (json!("Writes."), json!(2), json!(4))
+        );
+        let res = moved
+            .request(Method::GET, "/api/feed?limit=100")
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        let feed: Value = res.json().await.unwrap();
+        assert_eq!(feed["posts"].as_array().unwrap().len(), 4, "{feed}");
         // Counts are not in the dump: the database rebuilt them as the rows loaded.
         let res = moved
             .request(Method::GET, "/api/posts/2")

@@ -10,8 +10,8 @@ use super::{pg, text, PgStore};
 use crate::store::posts::{join_tags, split_tags};
 use crate::store::transfer::{sql, NOT_EMPTY};
 use crate::store::{
-    CommentRecord, IdsRecord, ImportStep, LikeRecord, PostRecord, Record, StoreError, StoreResult,
-    TokenRecord, TransferStore, UserRecord,
+    CommentRecord, FollowRecord, IdsRecord, ImportStep, LikeRecord, PostRecord, Record, StoreError,
+    StoreResult, TokenRecord, TransferStore, UserRecord,
 };
 
 pub(super) async fn users(c: &Object, after: i64, limit: u32) -> StoreResult<Vec<UserRecord>> {
@@ -25,9 +25,11 @@ pub(super) async fn users(c: &Object, after: i64, limit: u32) -> StoreResult<Vec
             email: r.get(2),
             password_hash: r.get(3),
             admin: r.get(4),
-            version: r.get(5),
-            created_at: r.get(6),
-            updated_at: r.get(7),
+            bio: r.get(5),
+            image: r.get(6),
+            version: r.get(7),
+            created_at: r.get(8),
+            updated_at: r.get(9),
         })
         .collect())
 }
@@ -110,6 +112,20 @@ pub(super) async fn likes(
         .collect())
 }
 
+pub(super) async fn follows(c: &Object, after: i64, limit: u32) -> StoreResult<Vec<FollowRecord>> {
+    let stmt = c.prepare_cached(&pg(sql::FOLLOWS)).await?;
+    let rows = c.query(&stmt, &[&after, &i64::from(limit)]).await?;
+    Ok(rows
+        .iter()
+        .map(|r| FollowRecord {
+            id: r.get(0),
+            follower_id: r.get(1),
+            followee_id: r.get(2),
+            created_at: r.get(3),
+        })
+        .collect())
+}
+
 pub(super) async fn is_empty(c: &Object) -> StoreResult<bool> {
     Ok(c.query_one(sql::IS_EMPTY, &[]).await?.get(0))
 }
@@ -141,7 +157,7 @@ pub(super) async fn import(
     bounded(
         deadline,
         tx.batch_execute(
-            "LOCK TABLE users, tokens, posts, comments, likes IN SHARE ROW EXCLUSIVE MODE",
+            "LOCK TABLE users, tokens, posts, comments, likes, follows IN SHARE ROW EXCLUSIVE MODE",
         ),
     )
     .await?;
@@ -173,6 +189,7 @@ async fn insert(tx: &Transaction<'_>, records: &[Record]) -> StoreResult<()> {
         .await?;
     let comment = tx.prepare_cached(&pg(sql::INSERT_COMMENT)).await?;
     let like = tx.prepare_cached(&pg(sql::INSERT_LIKE)).await?;
+    let follow = tx.prepare_cached(&pg(sql::INSERT_FOLLOW)).await?;
     for record in records {
         match record {
             Record::User(u) => {
@@ -184,6 +201,8 @@ async fn insert(tx: &Transaction<'_>, records: &[Record]) -> StoreResult<()> {
                         &u.email,
                         &u.password_hash,
                         &u.admin,
+                        &u.bio,
+                        &u.image,
                         &u.version,
                         &u.created_at,
                         &u.updated_at,
@@ -237,6 +256,11 @@ async fn insert(tx: &Transaction<'_>, records: &[Record]) -> StoreResult<()> {
                 tx.execute(&like, &[&l.user_id, &l.post_id, &l.created_at])
                     .await?
             }
+            Record::Follow(f) => {
+                let values: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
+                    [&f.id, &f.follower_id, &f.followee_id, &f.created_at];
+                tx.execute(&follow, &values).await?
+            }
         };
     }
     Ok(())
@@ -248,7 +272,8 @@ pub(super) async fn ids(c: &Object) -> StoreResult<IdsRecord> {
         .query_one(
             "SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('users', 'id')::regclass), 0),
                     coalesce(pg_sequence_last_value(pg_get_serial_sequence('posts', 'id')::regclass), 0),
-                    coalesce(pg_sequence_last_value(pg_get_serial_sequence('comments', 'id')::regclass), 0)",
+                    coalesce(pg_sequence_last_value(pg_get_serial_sequence('comments', 'id')::regclass), 0),
+                    coalesce(pg_sequence_last_value(pg_get_serial_sequence('follows', 'id')::regclass), 0)",
             &[],
         )
         .await?;
@@ -256,6 +281,7 @@ pub(super) async fn ids(c: &Object) -> StoreResult<IdsRecord> {
         users: row.get(0),
         posts: row.get(1),
         comments: row.get(2),
+        follows: row.get(3),
     })
 }
 
@@ -269,6 +295,7 @@ async fn advance_sequences(tx: &Transaction<'_>, ids: IdsRecord) -> StoreResult<
         ("users", ids.users),
         ("posts", ids.posts),
         ("comments", ids.comments),
+        ("follows", ids.follows),
     ] {
         // is_called = true, so the sequence reports this value as its last (see `ids`); a table
         // that never had a row keeps its fresh sequence.
@@ -306,6 +333,11 @@ impl TransferStore for PgStore {
 
     async fn export_likes(&self, after: (i64, i64), limit: u32) -> StoreResult<Vec<LikeRecord>> {
         self.with(|c| async move { likes(&c, after, limit).await })
+            .await
+    }
+
+    async fn export_follows(&self, after: i64, limit: u32) -> StoreResult<Vec<FollowRecord>> {
+        self.with(|c| async move { follows(&c, after, limit).await })
             .await
     }
 

@@ -6,8 +6,8 @@ use tokio::sync::mpsc::Receiver;
 use crate::store::posts::{join_tags, split_tags};
 use crate::store::transfer::{sql, NOT_EMPTY};
 use crate::store::{
-    CommentRecord, IdsRecord, ImportStep, LikeRecord, PostRecord, Record, StoreError, StoreResult,
-    TokenRecord, TransferStore, UserRecord,
+    CommentRecord, FollowRecord, IdsRecord, ImportStep, LikeRecord, PostRecord, Record, StoreError,
+    StoreResult, TokenRecord, TransferStore, UserRecord,
 };
 
 /// A page of raw rows: `sql` run with `params`, each row mapped by `row`.
@@ -23,13 +23,16 @@ fn page<T>(
 pub(super) fn users(c: &Connection, after: i64, limit: u32) -> rusqlite::Result<Vec<UserRecord>> {
     page(c, sql::USERS, params![after, limit], |r| {
         let (id, username, email, password_hash) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
-        let (admin, version, created_at, updated_at) = (r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?);
+        let (admin, bio, image) = (r.get(4)?, r.get(5)?, r.get(6)?);
+        let (version, created_at, updated_at) = (r.get(7)?, r.get(8)?, r.get(9)?);
         Ok(UserRecord {
             id,
             username,
             email,
             password_hash,
             admin,
+            bio,
+            image,
             version,
             created_at,
             updated_at,
@@ -111,6 +114,23 @@ pub(super) fn likes(
     })
 }
 
+pub(super) fn follows(
+    c: &Connection,
+    after: i64,
+    limit: u32,
+) -> rusqlite::Result<Vec<FollowRecord>> {
+    page(c, sql::FOLLOWS, params![after, limit], |r| {
+        let (id, follower_id, followee_id, created_at) =
+            (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+        Ok(FollowRecord {
+            id,
+            follower_id,
+            followee_id,
+            created_at,
+        })
+    })
+}
+
 pub(super) fn is_empty(c: &Connection) -> rusqlite::Result<bool> {
     c.query_row(sql::IS_EMPTY, [], |r| r.get(0))
 }
@@ -129,6 +149,7 @@ pub(super) fn ids(c: &Connection) -> rusqlite::Result<IdsRecord> {
         users: seq("users")?,
         posts: seq("posts")?,
         comments: seq("comments")?,
+        follows: seq("follows")?,
     })
 }
 
@@ -165,6 +186,7 @@ fn advance_ids(c: &Connection, ids: IdsRecord) -> rusqlite::Result<()> {
         ("users", ids.users),
         ("posts", ids.posts),
         ("comments", ids.comments),
+        ("follows", ids.follows),
     ] {
         let updated = c
             .prepare_cached("UPDATE sqlite_sequence SET seq = max(seq, ?2) WHERE name = ?1")?
@@ -183,8 +205,10 @@ fn insert(c: &Connection, records: &[Record]) -> rusqlite::Result<()> {
         let tags;
         let (statement, values): (&str, Vec<&dyn ToSql>) = match record {
             Record::User(u) => {
-                let head: [&dyn ToSql; 4] = [&u.id, &u.username, &u.email, &u.password_hash];
-                let tail: [&dyn ToSql; 4] = [&u.admin, &u.version, &u.created_at, &u.updated_at];
+                let head: [&dyn ToSql; 5] =
+                    [&u.id, &u.username, &u.email, &u.password_hash, &u.admin];
+                let tail: [&dyn ToSql; 5] =
+                    [&u.bio, &u.image, &u.version, &u.created_at, &u.updated_at];
                 (sql::INSERT_USER, head.into_iter().chain(tail).collect())
             }
             Record::Token(t) => {
@@ -208,6 +232,10 @@ fn insert(c: &Connection, records: &[Record]) -> rusqlite::Result<()> {
             Record::Like(l) => (
                 sql::INSERT_LIKE,
                 vec![&l.user_id, &l.post_id, &l.created_at],
+            ),
+            Record::Follow(f) => (
+                sql::INSERT_FOLLOW,
+                vec![&f.id, &f.follower_id, &f.followee_id, &f.created_at],
             ),
         };
         c.prepare_cached(statement)?.execute(&*values)?;
@@ -241,6 +269,10 @@ impl TransferStore for super::SqliteStore {
 
     async fn export_likes(&self, after: (i64, i64), limit: u32) -> StoreResult<Vec<LikeRecord>> {
         self.read(move |c| likes(c, after, limit)).await
+    }
+
+    async fn export_follows(&self, after: i64, limit: u32) -> StoreResult<Vec<FollowRecord>> {
+        self.read(move |c| follows(c, after, limit)).await
     }
 
     async fn export_ids(&self) -> StoreResult<IdsRecord> {

@@ -5,9 +5,13 @@
 use std::collections::HashMap;
 use std::fmt::Display;
 
-use super::{CommentRecord, IdsRecord, LikeRecord, PostRecord, TokenRecord, UserRecord};
+use super::{
+    CommentRecord, FollowRecord, IdsRecord, LikeRecord, PostRecord, TokenRecord, UserRecord,
+};
 use crate::auth::check_stored_hash;
-use crate::domain::{CommentBody, Email, PostBody, PostTitle, Tags, Timestamp, Username};
+use crate::domain::{
+    Bio, CommentBody, Email, ImageUrl, PostBody, PostTitle, Tags, Timestamp, Username,
+};
 
 /// The largest id (and version) import accepts: 2^53, the largest integer a JavaScript client
 /// reads exactly, and 2^63 - 2^53 short of what the columns hold, so that no id handed out or
@@ -32,6 +36,9 @@ pub(super) struct Checker {
     tokens: HashMap<[u8; 32], u64>,
     comments: HashMap<i64, u64>,
     likes: std::collections::HashSet<(i64, i64)>,
+    follows: HashMap<i64, u64>,
+    /// (follower, followee) pairs seen.
+    followed: std::collections::HashSet<(i64, i64)>,
 }
 
 fn field(what: &str, name: &str, why: impl Display) -> String {
@@ -84,6 +91,8 @@ impl Checker {
             tokens: HashMap::new(),
             comments: HashMap::new(),
             likes: std::collections::HashSet::new(),
+            follows: HashMap::new(),
+            followed: std::collections::HashSet::new(),
         }
     }
 
@@ -142,6 +151,10 @@ impl Checker {
             Email::parse(email).map_err(|e| field(&what, "email", e))?;
         }
         check_stored_hash(&u.password_hash).map_err(|e| field(&what, "password_hash", e))?;
+        Bio::parse(&u.bio).map_err(|e| field(&what, "bio", e))?;
+        if let Some(image) = &u.image {
+            ImageUrl::parse(image).map_err(|e| field(&what, "image", e))?;
+        }
         in_bounds(u.version, 1).map_err(|e| field(&what, "version", e))?;
         self.times(&what, u.created_at, ("updated_at", u.updated_at), false)?;
         self.users.insert(u.id, line);
@@ -215,169 +228,30 @@ impl Checker {
         Ok(())
     }
 
+    pub(super) fn follow(&mut self, line: u64, f: &FollowRecord) -> Result<(), String> {
+        let what = format!("follow {}", f.id);
+        new_id(&what, f.id, &self.follows)?;
+        earlier(&what, "follower_id", "user", f.follower_id, &self.users)?;
+        earlier(&what, "followee_id", "user", f.followee_id, &self.users)?;
+        if f.follower_id == f.followee_id {
+            return Err(field(&what, "followee_id", "a user cannot follow themself"));
+        }
+        self.past(f.created_at)
+            .map_err(|e| field(&what, "created_at", e))?;
+        if !self.followed.insert((f.follower_id, f.followee_id)) {
+            return Err(field(&what, "followee_id", "the same follow twice"));
+        }
+        self.follows.insert(f.id, line);
+        Ok(())
+    }
+
     pub(super) fn ids(&self, ids: &IdsRecord) -> Result<(), String> {
         in_bounds(ids.users, 0).map_err(|e| field("ids", "users", e))?;
         in_bounds(ids.posts, 0).map_err(|e| field("ids", "posts", e))?;
-        in_bounds(ids.comments, 0).map_err(|e| field("ids", "comments", e))
+        in_bounds(ids.comments, 0).map_err(|e| field("ids", "comments", e))?;
+        in_bounds(ids.follows, 0).map_err(|e| field("ids", "follows", e))
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$\
-                        Kx9d1wZeTUdbeN8w9t2z1DY2nCHPl0t16K1+e9R3hoE";
-    const NOW: i64 = 1_764_072_000_000_000;
-
-    fn user(id: i64, username: &str) -> UserRecord {
-        UserRecord {
-            id,
-            username: username.into(),
-            email: None,
-            password_hash: HASH.into(),
-            admin: false,
-            version: 1,
-            created_at: NOW - 10,
-            updated_at: NOW,
-        }
-    }
-
-    fn post(id: i64, author_id: i64) -> PostRecord {
-        PostRecord {
-            id,
-            author_id,
-            title: "t".into(),
-            body: String::new(),
-            tags: Vec::new(),
-            version: 1,
-            created_at: NOW,
-            updated_at: NOW,
-        }
-    }
-
-    fn refused(result: Result<(), String>, expected: &str) {
-        let err = result.expect_err(expected);
-        assert!(err.contains(expected), "{err:?} should say {expected:?}");
-    }
-
-    #[test]
-    fn users_follow_the_api_rules_and_are_unique_by_id_and_by_username_in_any_case() {
-        let mut check = Checker::new(Timestamp(NOW));
-        check.user(2, &user(1, "alice")).unwrap();
-        refused(
-            check.user(3, &user(1, "bob")),
-            "user 1: id: already used on line 2",
-        );
-        refused(check.user(3, &user(2, "ALICE")), "is taken by user 1");
-        refused(
-            check.user(3, &user(2, "has space")),
-            "user 2: username: may contain only",
-        );
-        refused(check.user(3, &user(2, &"x".repeat(5000))), "must be 3-32");
-        let mut bad = user(2, "bob");
-        bad.email = Some("not an email".into());
-        refused(check.user(3, &bad), "user 2: email: must be a valid email");
-        bad = user(2, "bob");
-        bad.password_hash = "plain text".into();
-        refused(
-            check.user(3, &bad),
-            "user 2: password_hash: must be an argon2",
-        );
-        check.user(3, &user(2, "bob")).unwrap();
-    }
-
-    #[test]
-    fn ids_versions_and_high_water_marks_stay_within_2_to_the_53() {
-        let mut check = Checker::new(Timestamp(NOW));
-        for id in [0, -1, MAX_ID + 1, i64::MAX] {
-            refused(check.user(2, &user(id, "alice")), "user");
-        }
-        let mut old = user(MAX_ID, "alice");
-        old.version = MAX_ID + 1;
-        refused(check.user(2, &old), "version");
-        old.version = MAX_ID;
-        check.user(2, &old).unwrap();
-        refused(check.post(3, &post(i64::MAX - 1, MAX_ID)), "post");
-        check
-            .ids(&IdsRecord {
-                users: 0,
-                posts: MAX_ID,
-                comments: 0,
-            })
-            .unwrap();
-        refused(
-            check.ids(&IdsRecord {
-                users: i64::MAX,
-                posts: 0,
-                comments: 0,
-            }),
-            "ids: users:",
-        );
-        refused(
-            check.ids(&IdsRecord {
-                users: 0,
-                posts: -1,
-                comments: 0,
-            }),
-            "ids: posts:",
-        );
-    }
-
-    #[test]
-    fn tokens_and_posts_belong_to_users_seen_earlier() {
-        let mut check = Checker::new(Timestamp(NOW));
-        let token = TokenRecord {
-            hash: [1; 32],
-            user_id: 1,
-            created_at: NOW,
-            expires_at: NOW + 1,
-        };
-        refused(
-            check.token(2, &token),
-            "token of user 1: user_id: no such user",
-        );
-        refused(check.post(2, &post(1, 1)), "post 1: author_id: no user 1");
-        check.user(2, &user(1, "alice")).unwrap();
-        check.token(3, &token).unwrap();
-        refused(check.token(4, &token), "hash: already used on line 3");
-        check.post(5, &post(1, 1)).unwrap();
-        refused(
-            check.post(6, &post(1, 1)),
-            "post 1: id: already used on line 5",
-        );
-        let mut blank = post(2, 1);
-        blank.title = " ".into();
-        refused(check.post(6, &blank), "post 2: title: must not be empty");
-    }
-
-    #[test]
-    fn times_are_from_1970_to_9999_not_in_the_future_and_in_order() {
-        let mut check = Checker::new(Timestamp(NOW));
-        let mut u = user(1, "alice");
-        u.created_at = -1;
-        refused(check.user(2, &u), "created_at: -1 is not a time");
-        u.created_at = NOW + 2 * CLOCK_SKEW;
-        u.updated_at = u.created_at;
-        refused(check.user(2, &u), "created_at: 2025-11-27");
-        u.created_at = NOW;
-        u.updated_at = NOW - 1;
-        refused(check.user(2, &u), "updated_at: is before created_at");
-        u.updated_at = NOW + CLOCK_SKEW / 2;
-        check.user(2, &u).unwrap();
-        // A token may expire far ahead, but not past what RFC 3339 can write.
-        let mut token = TokenRecord {
-            hash: [1; 32],
-            user_id: 1,
-            created_at: NOW,
-            expires_at: MAX_TIME,
-        };
-        check.token(3, &token).unwrap();
-        token.hash = [2; 32];
-        token.expires_at = MAX_TIME + 1;
-        refused(
-            check.token(4, &token),
-            "expires_at: 253402300800000000 is not a time",
-        );
-    }
-}
+mod tests;

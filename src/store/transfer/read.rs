@@ -53,6 +53,7 @@ fn kind(line: &Line) -> &'static str {
         Line::Post(_) => "post",
         Line::Comment(_) => "comment",
         Line::Like(_) => "like",
+        Line::Follow(_) => "follow",
         Line::Ids(_) => "ids record",
         Line::End(_) => "trailer",
     }
@@ -141,6 +142,11 @@ pub(super) fn read(
                 imported.counts.likes += 1;
                 batch.push(Record::Like(like));
             }
+            Line::Follow(follow) => {
+                check.follow(n, &follow).map_err(at)?;
+                imported.counts.follows += 1;
+                batch.push(Record::Follow(follow));
+            }
             Line::Ids(seen) => {
                 check.ids(&seen).map_err(at)?;
                 ids = Some(seen);
@@ -187,6 +193,7 @@ fn verify(trailer: &Trailer, counts: Counts, sha: &Sha256) -> Result<(), String>
         posts: trailer.posts,
         comments: trailer.comments,
         likes: trailer.likes,
+        follows: trailer.follows,
     };
     if said != counts {
         return Err(format!(

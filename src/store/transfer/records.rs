@@ -12,6 +12,11 @@ pub struct UserRecord {
     pub email: Option<String>,
     pub password_hash: String,
     pub admin: bool,
+    /// Absent before version 4: none.
+    #[serde(default)]
+    pub bio: String,
+    #[serde(default)]
+    pub image: Option<String>,
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -81,6 +86,16 @@ pub struct LikeRecord {
     pub created_at: i64,
 }
 
+/// A follow (since version 4); the feed and the counts are rebuilt from these by the database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowRecord {
+    pub id: i64,
+    pub follower_id: i64,
+    pub followee_id: i64,
+    pub created_at: i64,
+}
+
 /// The largest ids ever handed out, deleted rows included (0: none yet).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -90,6 +105,9 @@ pub struct IdsRecord {
     /// Absent before version 3: none.
     #[serde(default)]
     pub comments: i64,
+    /// Absent before version 4: none.
+    #[serde(default)]
+    pub follows: i64,
 }
 
 pub(super) fn hex(bytes: &[u8]) -> String {
