@@ -228,7 +228,7 @@ pub mod sql {
             ("posts p", "p.id")
         };
         let order = key.rsplit(" AND ").next().unwrap_or(key);
-        // The driver's own filter is its key; the search is not checked twice.
+        // When the words drive the scan, their match is its key: not checked a second time.
         let search = if key == search_key {
             "CAST(?8 AS TEXT) IS NOT NULL".to_owned()
         } else {
