@@ -10,6 +10,15 @@ export interface User {
   username: string;
   created_at: string;
   email?: string | null;
+  /** "" when none was given. */
+  bio: string;
+  /** An absolute http(s) URL of a picture, or null. */
+  image: string | null;
+  follower_count: number;
+  following_count: number;
+  post_count: number;
+  /** Present only when the request carried a valid token: whether that user follows this one. */
+  following?: boolean;
 }
 
 export interface Post {
@@ -97,6 +106,16 @@ interface RequestOptions {
 interface Reply<T> {
   data: T;
   headers: Headers;
+}
+
+/** `?a=1&b=x` of the parameters that have a value (none: ""); empty strings and 0 are left out. */
+function queryString(params: Record<string, string | number | null | undefined>): string {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== "" && value !== 0) query.set(name, String(value));
+  }
+  const qs = query.toString();
+  return qs ? `?${qs}` : "";
 }
 
 export class Api {
@@ -193,29 +212,50 @@ export class Api {
     return (await this.request<User>("GET", "/api/profile", { auth: true })).data;
   }
 
+  /** A user; with a session, `following` says whether the session's user follows them. */
   async user(id: number): Promise<User> {
-    return (await this.request<User>("GET", `/api/users/${id}`)).data;
+    return (await this.request<User>("GET", `/api/users/${id}`, { viewer: true })).data;
   }
 
   async updateEmail(id: number, email: string): Promise<User> {
     return (await this.request<User>("PATCH", `/api/users/${id}`, { auth: true, body: { email } })).data;
   }
 
-  // --- posts ---
+  /** Change one's bio and picture; `""` clears either. */
+  async updateProfile(id: number, changes: { bio?: string; image?: string }): Promise<User> {
+    return (await this.request<User>("PATCH", `/api/users/${id}`, { auth: true, body: changes })).data;
+  }
 
-  /** A page of posts, newest first; the filters combine. With a session, each says whether it is liked. */
-  async posts(
-    options: { cursor?: string | null; author?: number; tag?: string; limit?: number } = {},
-  ): Promise<Page<Post>> {
-    const query = new URLSearchParams();
-    if (options.limit) query.set("limit", String(options.limit));
-    if (options.author !== undefined) query.set("author", String(options.author));
-    if (options.tag) query.set("tag", options.tag);
-    if (options.cursor) query.set("cursor", options.cursor);
-    const qs = query.toString();
+  // --- follows ---
+
+  /** Follow (or with `false`, unfollow) a user; the answer is the user with `following` and the new counts. */
+  async setFollow(id: number, follow: boolean): Promise<User> {
+    return (await this.request<User>(follow ? "PUT" : "DELETE", `/api/users/${id}/follow`, { auth: true })).data;
+  }
+
+  /** A page of the session's feed: posts by the people it follows, newest first. */
+  async feed(options: { cursor?: string | null; limit?: number } = {}): Promise<Page<Post>> {
     const { data } = await this.request<{ posts: Post[]; next_cursor: string | null }>(
       "GET",
-      `/api/posts${qs ? `?${qs}` : ""}`,
+      `/api/feed${queryString({ limit: options.limit, cursor: options.cursor })}`,
+      { auth: true },
+    );
+    return { items: data.posts, nextCursor: data.next_cursor ?? null };
+  }
+
+  // --- posts ---
+
+  /**
+   * A page of posts, newest first; the filters combine. `q` is a full-text search (all its words,
+   * the last one as a prefix). With a session, each post says whether it is liked.
+   */
+  async posts(
+    options: { cursor?: string | null; author?: number; tag?: string; q?: string; limit?: number } = {},
+  ): Promise<Page<Post>> {
+    const { limit, author, tag, q, cursor } = options;
+    const { data } = await this.request<{ posts: Post[]; next_cursor: string | null }>(
+      "GET",
+      `/api/posts${queryString({ limit, author, tag, q, cursor })}`,
       { viewer: true },
     );
     return { items: data.posts, nextCursor: data.next_cursor ?? null };
@@ -257,13 +297,9 @@ export class Api {
 
   /** A page of a post's comments, oldest first. */
   async comments(postId: number, options: { cursor?: string | null; limit?: number } = {}): Promise<Page<Comment>> {
-    const query = new URLSearchParams();
-    if (options.limit) query.set("limit", String(options.limit));
-    if (options.cursor) query.set("cursor", options.cursor);
-    const qs = query.toString();
     const { data } = await this.request<{ comments: Comment[]; next_cursor: string | null }>(
       "GET",
-      `/api/posts/${postId}/comments${qs ? `?${qs}` : ""}`,
+      `/api/posts/${postId}/comments${queryString({ limit: options.limit, cursor: options.cursor })}`,
     );
     return { items: data.comments, nextCursor: data.next_cursor ?? null };
   }

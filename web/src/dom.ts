@@ -1,4 +1,4 @@
-// A few lines of DOM building instead of a framework: the client has seven screens and no shared
+// A few lines of DOM building instead of a framework: the client has eight screens and no shared
 // state beyond the session, so plain elements keep it small and readable.
 
 export type Child = Node | string | number | null | undefined | false;

@@ -1,4 +1,5 @@
 import "./style.css";
+import "./people.css";
 import { Api, ApiError } from "./api";
 import type { App } from "./app";
 import { resolveApiBase } from "./config";
@@ -6,13 +7,15 @@ import { h, replaceChildren } from "./dom";
 import { clearSession, session, setSession, storedToken } from "./session";
 import { bannerElement, clearBanner, reportError, showBanner } from "./ui";
 import { postView, userView } from "./pages";
-import { type View, logOut, loginView, postsView, profileView, signupView } from "./views";
+import { profileView } from "./profile";
+import { type View, feedView, logOut, loginView, postsView, signupView } from "./views";
 
 const routes: Record<string, View> = {
   "#/": postsView,
   "#/login": loginView,
   "#/signup": signupView,
   "#/profile": profileView,
+  "#/feed": feedView,
 };
 
 /** Routes with a part in the path: `#/posts/12`, `#/users/3`. */
@@ -85,6 +88,7 @@ function renderNav(): void {
     nav,
     h("a", { href: "#/", class: "brand", testid: "nav-posts" }, "postbase"),
     h("a", { href: "#/", testid: "nav-home" }, "Posts"),
+    me && h("a", { href: "#/feed", testid: "nav-feed" }, "Feed"),
     h("span", { class: "spacer" }),
     ...(me
       ? [
@@ -94,6 +98,16 @@ function renderNav(): void {
         ]
       : [h("a", { href: "#/login", testid: "nav-login" }, "Log in"), h("a", { href: "#/signup", testid: "nav-signup" }, "Sign up")]),
   );
+  markCurrent();
+}
+
+/** `aria-current="page"` on the navigation link of the screen shown (Posts, Feed, Profile, ...). */
+function markCurrent(): void {
+  const path = (window.location.hash || "#/").split("?", 1)[0];
+  for (const link of nav.querySelectorAll<HTMLAnchorElement>("a:not(.brand)")) {
+    if (link.getAttribute("href") === path) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
 }
 
 function render(): void {
@@ -104,6 +118,7 @@ function render(): void {
   view(app, main, params);
   window.scrollTo(0, 0);
   main.dataset.route = window.location.hash || "#/";
+  markCurrent();
 }
 
 async function start(): Promise<void> {

@@ -1,9 +1,9 @@
 import { ApiError } from "./api";
 import { commentCountText, showPost } from "./card";
 import { CommentSection } from "./comments";
-import { formatTime, h } from "./dom";
+import { h } from "./dom";
+import { showUser } from "./people";
 import { PostList } from "./posts";
-import { session } from "./session";
 import { reportError } from "./ui";
 import type { View } from "./views";
 
@@ -47,26 +47,17 @@ export const postView: View = (app, main, params) => {
   })();
 };
 
-/** An author's page: their name, since when, and their posts. */
+/** An author's page: their picture, name, counts and bio, a follow button, and their posts. */
 export const userView: View = (app, main, params) => {
   const id = Number(params.id);
-  const name = h("span", { testid: "user-username" }, `user #${id}`);
-  const since = h("p", { class: "meta", testid: "user-since" });
+  const card = h("section", { class: "user-card", testid: "user-card" }, h("h1", {}, h("span", { testid: "user-username" }, `user #${id}`)));
   const list = new PostList(app, { author: id });
-  const mine = session()?.user.id === id;
-  main.append(
-    h("h1", {}, name),
-    since,
-    mine ? h("p", { class: "hint" }, "This is you: ", h("a", { href: "#/profile" }, "your profile"), " has your account settings.") : "",
-    h("h2", {}, "Posts"),
-    list.element,
-  );
+  main.append(card, h("h2", {}, "Posts"), list.element);
   void app.api
     .user(id)
     .then((user) => {
-      name.textContent = user.username;
       document.title = `${user.username} · postbase`;
-      since.replaceChildren("Member since ", h("time", { datetime: user.created_at }, formatTime(user.created_at)));
+      showUser(app, card, user);
       return list.loadFirst();
     })
     .catch((err) => {

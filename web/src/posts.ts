@@ -1,4 +1,4 @@
-import type { Post } from "./api";
+import { ApiError, type Page, type Post } from "./api";
 import type { App } from "./app";
 import { parseTags, showPost } from "./card";
 import { h } from "./dom";
@@ -10,6 +10,10 @@ const PAGE_SIZE = 20;
 export interface PostFilter {
   author?: number;
   tag?: string;
+  /** A full-text search: posts with all these words (the last as a prefix). */
+  q?: string;
+  /** The session's feed (`GET /api/feed`) instead of all posts; the other filters do not apply. */
+  feed?: boolean;
 }
 
 /** A list of posts, newest first, that grows by one page on each "Load more" (cursor pagination). */
@@ -19,10 +23,12 @@ export class PostList {
   private readonly more: HTMLButtonElement;
   private readonly status: HTMLElement;
   private nextCursor: string | null = null;
+  /** Bumped on each (re)load, so that a page answered after the filter changed is dropped. */
+  private generation = 0;
 
   constructor(
     private readonly app: App,
-    private readonly filter: PostFilter = {},
+    private filter: PostFilter = {},
   ) {
     this.list = h("ol", { class: "posts", testid: "post-list" });
     this.status = h("p", { class: "status", testid: "list-status" }, "Loading posts…");
@@ -31,9 +37,17 @@ export class PostList {
   }
 
   async loadFirst(): Promise<void> {
+    this.generation++;
     this.list.replaceChildren();
     this.nextCursor = null;
+    this.more.hidden = true;
     await this.fetchPage();
+  }
+
+  /** Show other posts (a new search, say): the list starts again from the first page. */
+  async setFilter(filter: PostFilter): Promise<void> {
+    this.filter = filter;
+    await this.loadFirst();
   }
 
   private async loadMore(): Promise<void> {
@@ -45,25 +59,49 @@ export class PostList {
     }
   }
 
+  private page(cursor: string | null): Promise<Page<Post>> {
+    const { feed, ...filter } = this.filter;
+    if (feed) return this.app.api.feed({ cursor, limit: PAGE_SIZE });
+    return this.app.api.posts({ ...filter, cursor, limit: PAGE_SIZE });
+  }
+
   private async fetchPage(): Promise<void> {
+    const generation = this.generation;
     this.status.textContent = "Loading posts…";
     this.status.hidden = false;
+    this.element.setAttribute("aria-busy", "true");
     try {
-      const page = await this.app.api.posts({ ...this.filter, cursor: this.nextCursor, limit: PAGE_SIZE });
+      const page = await this.page(this.nextCursor);
+      if (generation !== this.generation) return; // the list was reloaded meanwhile
       for (const post of page.items) this.list.append(this.item(post));
       this.nextCursor = page.nextCursor;
       this.more.hidden = this.nextCursor === null;
       this.updateStatus();
     } catch (err) {
+      if (generation !== this.generation) return;
+      if (err instanceof ApiError && err.fields.q) {
+        // A search the API refuses (too long, too many words): say so where the results go.
+        this.status.textContent = `Cannot search for that: the search ${err.fields.q}.`;
+        return;
+      }
       this.status.textContent = "Could not load posts.";
       reportError(err);
+    } finally {
+      if (generation === this.generation) this.element.removeAttribute("aria-busy");
     }
   }
 
   private updateStatus(): void {
     const empty = this.list.childElementCount === 0;
-    this.status.textContent = empty ? (this.filter.tag ? `No posts tagged ${this.filter.tag}.` : "No posts yet.") : "";
+    this.status.textContent = empty ? this.emptyText() : "";
     this.status.hidden = !empty;
+  }
+
+  private emptyText(): string {
+    const { feed, tag, q } = this.filter;
+    if (feed) return "Your feed is empty: follow people from their pages to see their posts here.";
+    if (q) return tag ? `No posts tagged ${tag} match “${q.trim()}”.` : `No posts match “${q.trim()}”.`;
+    return tag ? `No posts tagged ${tag}.` : "No posts yet.";
   }
 
   /** Shows a post just written at the top, without reloading the list. */

@@ -28,7 +28,7 @@ export function clearBanner(): void {
 export interface FieldSpec {
   name: string;
   label: string;
-  type?: "text" | "password" | "email";
+  type?: "text" | "password" | "email" | "url";
   multiline?: boolean;
   autocomplete?: string;
   value?: string;

@@ -1,9 +1,10 @@
-import { SessionExpired } from "./api";
+import { type Post, SessionExpired } from "./api";
 import type { App } from "./app";
-import { formatTime, h } from "./dom";
+import { h } from "./dom";
 import { PostList, newPostForm } from "./posts";
 import { clearSession, session, setSession } from "./session";
-import { Form, reportError } from "./ui";
+import { searchBox } from "./search";
+import { Form } from "./ui";
 
 /**
  * A screen: draws itself into `main` and may load data afterwards. `params` holds the route's
@@ -11,15 +12,36 @@ import { Form, reportError } from "./ui";
  */
 export type View = (app: App, main: HTMLElement, params: Record<string, string>) => void;
 
-function notice(app: App): HTMLElement | null {
+export function notice(app: App): HTMLElement | null {
   const text = app.takeNotice();
   return text ? h("p", { class: "notice", testid: "notice", role: "status" }, text) : null;
 }
 
+/** The posts view's hash for a tag filter and a search: `#/?tag=rust&q=words`. */
+function postsHash(tag: string | undefined, q: string): string {
+  const query = new URLSearchParams();
+  if (tag) query.set("tag", tag);
+  if (q) query.set("q", q);
+  const qs = query.toString();
+  return qs ? `#/?${qs}` : "#/";
+}
+
 export const postsView: View = (app, main, params) => {
   const tag = params.tag?.trim().toLowerCase() || undefined;
-  const list = new PostList(app, { tag });
+  let q = params.q?.trim() ?? "";
+  const list = new PostList(app, { tag, q: q || undefined });
   const me = session();
+  const search = searchBox(q, (text) => {
+    q = text;
+    // Kept in the address (for a reload or a link) without a hashchange, which would redraw the view.
+    history.replaceState(null, "", postsHash(tag, q));
+    main.dataset.route = postsHash(tag, q);
+    void list.setFilter({ tag, q: q || undefined });
+  });
+  const onCreated = (post: Post) => {
+    if (q) void list.loadFirst(); // does the search find it? ask the API
+    else if (!tag || post.tags.includes(tag)) list.prepend(post);
+  };
   main.append(
     h("h1", {}, tag ? "Posts tagged " : "Posts", tag && h("span", { class: "tag", testid: "tag-filter" }, tag)),
     tag
@@ -32,8 +54,25 @@ export const postsView: View = (app, main, params) => {
       : "",
     notice(app) ?? "",
     me
-      ? h("details", { class: "compose", open: true }, h("summary", {}, "Write a post"), newPostForm(app, (post) => (!tag || post.tags.includes(tag)) && list.prepend(post)).element)
+      ? h("details", { class: "compose", open: true }, h("summary", {}, "Write a post"), newPostForm(app, onCreated).element)
       : h("p", { class: "hint" }, h("a", { href: "#/login" }, "Log in"), " or ", h("a", { href: "#/signup" }, "sign up"), " to write posts."),
+    search,
+    list.element,
+  );
+  void list.loadFirst();
+};
+
+/** The session's feed (#/feed): posts by the people it follows, newest first. */
+export const feedView: View = (app, main) => {
+  if (!session()) {
+    app.navigate("#/login", "Log in to see your feed.");
+    return;
+  }
+  const list = new PostList(app, { feed: true });
+  main.append(
+    h("h1", {}, "Your feed"),
+    notice(app) ?? "",
+    h("p", { class: "hint", testid: "feed-hint" }, "Posts by the people you follow, newest first. Follow someone from their page (click their name on a post)."),
     list.element,
   );
   void list.loadFirst();
@@ -89,54 +128,6 @@ export const signupView: View = (app, main) => {
     h("p", { class: "hint" }, "Already have an account? ", h("a", { href: "#/login", testid: "to-login" }, "Log in")),
   );
   form.input("username")?.focus();
-};
-
-export const profileView: View = (app, main) => {
-  const me = session();
-  if (!me) {
-    app.navigate("#/login", "Log in to see your profile.");
-    return;
-  }
-  const details = h("dl", { class: "profile", testid: "profile" });
-  const fill = (user: typeof me.user) => {
-    details.replaceChildren(
-      h("dt", {}, "Username"),
-      h("dd", { testid: "profile-username" }, user.username),
-      h("dt", {}, "Email"),
-      h("dd", { testid: "profile-email" }, user.email || "none"),
-      h("dt", {}, "Member since"),
-      h("dd", {}, h("time", { datetime: user.created_at }, formatTime(user.created_at))),
-      h("dt", {}, "User id"),
-      h("dd", {}, String(user.id)),
-    );
-  };
-  fill(me.user);
-  const emailForm = new Form("email-form", [{ name: "email", label: "New email", type: "email", autocomplete: "email" }], "Change email", async ({ email }, self) => {
-    const user = await app.api.updateEmail(me.user.id, email.trim());
-    me.user = { ...me.user, ...user };
-    fill(me.user);
-    self.element.reset();
-    self.showMessage("Email updated.", true);
-  });
-  const list = new PostList(app, { author: me.user.id });
-  main.append(
-    h("h1", {}, "Your profile"),
-    notice(app) ?? "",
-    details,
-    h("p", { class: "hint" }, h("a", { href: `#/users/${me.user.id}`, testid: "public-page" }, "Your public page")),
-    emailForm.element,
-    h("h2", {}, "Your posts"),
-    list.element,
-  );
-  // Fresh details from the API (the session copy is from login time).
-  void app.api
-    .profile()
-    .then((user) => {
-      me.user = user;
-      fill(user);
-    })
-    .catch(reportError);
-  void list.loadFirst();
 };
 
 /** Ends the session on the server (the token is revoked) and here, whatever the server said. */
