@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 
 use libfuzzer_sys::fuzz_target;
-use postbase::domain::SearchQuery;
+use postbase::domain::{fold, SearchQuery};
 use postbase::store::posts::sql::Dialect;
 use rusqlite::Connection;
 
@@ -44,16 +44,22 @@ fuzz_target!(|data: &[u8]| {
     let ts = Dialect::Postgres.search_text(&query);
     assert_eq!(ts, format!("{}:*", words.join(" & ")));
 
+    // And with the last word spelled out as dictionary words it begins (SQLite's type-ahead).
+    let last = fold(words.last().expect("not empty"));
+    let spelled = Dialect::fts5_with_endings(&query, &[last.clone(), format!("{last}x")]);
+
     FTS.with(|c| {
         let c = c.borrow();
         let mut stmt = c
             .prepare_cached("SELECT rowid FROM s WHERE s MATCH ?1 ORDER BY rowid DESC LIMIT 20")
             .expect("the statement");
-        let rows: Result<Vec<i64>, _> = stmt
-            .query_map([&fts], |r| r.get(0))
-            .and_then(|rows| rows.collect());
-        if let Err(e) = rows {
-            panic!("FTS5 refused {fts:?} (from {text:?}): {e}");
+        for q in [&fts, &spelled] {
+            let rows: Result<Vec<i64>, _> = stmt
+                .query_map([q], |r| r.get(0))
+                .and_then(|rows| rows.collect());
+            if let Err(e) = rows {
+                panic!("FTS5 refused {q:?} (from {text:?}): {e}");
+            }
         }
     });
 });

@@ -9,6 +9,6 @@ mod time;
 
 pub use content::{CommentBody, Tags};
 pub use profile::{Bio, ImageUrl};
-pub use search::SearchQuery;
+pub use search::{fold, terms, SearchQuery};
 pub use text::{Email, Password, PostBody, PostTitle, Username};
 pub use time::Timestamp;

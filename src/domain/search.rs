@@ -39,6 +39,26 @@ impl SearchQuery {
     }
 }
 
+/// A word as a full-text engine indexes it: lower case (letter by letter, so a final sigma is a
+/// sigma), and the diacritics of letters that decompose into a letter and marks taken off, as
+/// SQLite's `unicode61` tokenizer with `remove_diacritics 2` does (`Crème` -> `creme`).
+pub fn fold(word: &str) -> String {
+    use unicode_normalization::char::is_combining_mark;
+    use unicode_normalization::UnicodeNormalization;
+    word.chars()
+        .flat_map(char::to_lowercase)
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .collect()
+}
+
+/// The words of a text as an engine indexes them (see [`fold`]).
+pub fn terms(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(fold)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,6 +80,12 @@ mod tests {
         assert_eq!(words("x' OR '1'='1"), ["x", "OR", "1", "1"]);
         assert_eq!(words("Çafé naïve"), ["Çafé", "naïve"]);
         assert!(words("  * \" ' ()  ").is_empty());
+    }
+
+    #[test]
+    fn words_fold_case_and_latin_diacritics() {
+        let folded: Vec<String> = terms("Crème BRÛLÉE, ΣΟΦΟΣ naïve — x²").collect();
+        assert_eq!(folded, ["creme", "brulee", "σοφοσ", "naive", "x²"]);
     }
 
     #[test]

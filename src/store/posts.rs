@@ -179,6 +179,20 @@ pub mod sql {
             terms.collect::<Vec<_>>().join(sep)
         }
 
+        /// SQLite's query for `q` with its last word spelled out as the indexed words it may
+        /// begin (`endings`, not empty): `"w1" AND … AND ("e1" OR "e2" …)`. FTS5 reads each
+        /// named word's posts lazily, newest first, where a prefix longer than its prefix
+        /// indexes would make it merge every matching word's posts in full first (see
+        /// `sqlite/search.rs`).
+        pub fn fts5_with_endings(q: &SearchQuery, endings: &[String]) -> String {
+            let quote = |w: &String| format!("\"{}\"", w.replace('"', "\"\""));
+            let words = q.words();
+            let any: Vec<String> = endings.iter().map(quote).collect();
+            let mut all: Vec<String> = words[..words.len() - 1].iter().map(quote).collect();
+            all.push(format!("({})", any.join(" OR ")));
+            all.join(" AND ")
+        }
+
         /// The search as the driving scan (`from`, `key`), and as a check of one post `p`.
         fn search(self) -> (&'static str, &'static str, &'static str) {
             match self {

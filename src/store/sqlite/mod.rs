@@ -10,6 +10,7 @@ mod follows;
 mod idempotency;
 mod likes;
 mod posts;
+mod search;
 mod tags;
 mod tokens;
 mod transfer;
@@ -32,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0002_idempotency.sql"),
     include_str!("../../../migrations/sqlite/0003_comments_likes_tags.sql"),
     include_str!("../../../migrations/sqlite/0004_follows_profiles_search.sql"),
+    include_str!("../../../migrations/sqlite/0005_search_terms.sql"),
 ];
 
 /// Most read connections kept open; more are opened under load and closed when returned.
@@ -177,6 +179,9 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     );
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
         tx.execute_batch(sql)?;
+        if i + 1 == search::TERMS_MIGRATION {
+            search::backfill(&tx)?;
+        }
         tx.pragma_update(None, "user_version", i + 1)?;
     }
     tx.commit()?;

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::{missed, SqliteStore};
+use super::{missed, search, SqliteStore};
 use crate::domain::Timestamp;
 use crate::store::posts::sql::{self, Dialect};
 use crate::store::posts::{join_tags, split_tags};
@@ -60,6 +60,7 @@ fn insert(c: &Connection, new: NewPost, now: Timestamp) -> rusqlite::Result<Post
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
     set_tags(c, id, &new.tags)?;
+    search::add_terms(c, &new.title, &new.body)?;
     Ok(Post::inserted(new, id, version, now))
 }
 
@@ -92,7 +93,14 @@ fn update(
     if let Some(tags) = &changes.tags {
         set_tags(c, id, tags)?;
     }
-    Ok(by_id(c, id, viewer)?.map_or(Change::NotFound, Change::Done))
+    let post = by_id(c, id, viewer)?;
+    if let Some(p) = post
+        .as_ref()
+        .filter(|_| changes.title.is_some() || changes.body.is_some())
+    {
+        search::add_terms(c, &p.title, &p.body)?;
+    }
+    Ok(post.map_or(Change::NotFound, Change::Done))
 }
 
 #[async_trait]
@@ -115,11 +123,11 @@ impl PostStore for SqliteStore {
         page: PageQuery,
     ) -> StoreResult<Vec<Post>> {
         self.read(move |c| {
+            let search = match &filter.search {
+                Some(q) => Some(search::fts5_query(c, q)?),
+                None => None,
+            };
             let mut stmt = c.prepare_cached(&sql::list(&filter, Dialect::Sqlite))?;
-            let search = filter
-                .search
-                .as_ref()
-                .map(|q| Dialect::Sqlite.search_text(q));
             let rows = stmt.query_map(
                 params![
                     viewer,

@@ -244,6 +244,7 @@ fn insert(c: &Connection, records: &[Record]) -> rusqlite::Result<()> {
             for t in &p.tags {
                 tag.execute(params![t, p.id])?;
             }
+            super::search::add_terms(c, &p.title, &p.body)?;
         }
     }
     Ok(())
