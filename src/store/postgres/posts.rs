@@ -130,9 +130,15 @@ impl PostStore for PgStore {
         page: PageQuery,
     ) -> StoreResult<Vec<Post>> {
         self.with(|c| async move {
-            let stmt = c
-                .prepare_cached(&pg(&sql::list(&filter, Dialect::Postgres)))
-                .await?;
+            let text = pg(&sql::list(&filter, Dialect::Postgres));
+            // A search is planned for its words each time: whether to walk the newest posts and
+            // test each (a common word) or to read the GIN index (a rare one) depends on them,
+            // and a prepared statement would settle on one generic plan after five runs.
+            let stmt = if filter.search.is_some() {
+                c.prepare(&text).await?
+            } else {
+                c.prepare_cached(&text).await?
+            };
             let search = filter
                 .search
                 .as_ref()
