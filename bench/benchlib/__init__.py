@@ -11,7 +11,11 @@ Run through `bench/run`, which makes the venv this needs. Steps:
    run wrk against them in alternation (A B [C] A B [C] ...), same settings;
 5. measure postbase's idle RSS and its RSS while holding 1,000 keep-alive
    connections;
-6. print the table and write bench/results/results.json, results.md and
+6. the social section (social.py): feed and search pages over 10,000 users and
+   1,000,000 posts, postbase on SQLite and on PostgreSQL, and the feed again over
+   10,000 posts for the cost of a page against the table's size (--no-social to
+   skip it, --social-only to run only it; --quick runs a tiny version);
+7. print the table and write bench/results/results.json, results.md and
    chart.png.
 """
 
@@ -27,5 +31,10 @@ Run through `bench/run`, which makes the venv this needs. Steps:
 #   memory.py     postbase's RSS idle and holding keep-alive connections
 #   contract.py   postbase and Flask must answer the benchmarked requests alike (posts, users)
 #   contract_social.py  the same for comments, likes and tags
+#   social_data.py  the social dataset, generated: activity, follows, readers, post texts
+#   social_seed.py  it in SQLite, cached under target/bench-social/
+#   social_pg.py    it in PostgreSQL, copied from the SQLite file and checked against it
+#   social.py       the feed and search workloads on SQLite and PostgreSQL, in alternation
+#   social_report.py  their tables, notes and targets
 #   output.py     notes, stdout, results.json / results.md / chart.png
 #   cli.py        the flags and the run from start to finish

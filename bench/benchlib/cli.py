@@ -13,6 +13,7 @@ from .memory import idle_rss, memory_test
 from .output import publish
 from .seed import argon2_seconds, copy_db, seed
 from .server import Server
+from .social import run_social
 from .tools import ensure_wrk, use_binaries
 from .workloads import WORKLOADS, write_lua
 
@@ -42,6 +43,20 @@ def parse_args():
     ap.add_argument("--hold", type=int, default=1000, help="keep-alive connections held for the RSS test")
     ap.add_argument("--scale", action=argparse.BooleanOptionalAction, default=None,
                     help="also time list pages on postbase at 1,000 and 1,000,000 posts (default: on, off with --quick)")
+    ap.add_argument("--social", action=argparse.BooleanOptionalAction, default=True,
+                    help="the social section: feed and search pages on SQLite and PostgreSQL over 10,000 users "
+                         "and 1,000,000 posts (default: on; --quick runs a tiny version)")
+    ap.add_argument("--social-only", action="store_true",
+                    help="run only the social section (no other workloads, contract check or memory test)")
+    ap.add_argument("--social-users", type=int, default=10_000, help="users of the social dataset")
+    ap.add_argument("--social-posts", type=int, default=1_000_000, help="posts of the social dataset")
+    ap.add_argument("--social-scale", action=argparse.BooleanOptionalAction, default=True,
+                    help="also run the feed on a dataset of 1/100 of the posts (same users and follows) for the "
+                         "cost of a page against the table's size (default: on)")
+    ap.add_argument("--social-pg", default=os.environ.get("PG_SERVER", "postgres://postgres@127.0.0.1:5432"),
+                    help="PostgreSQL server for the social section (it creates and drops bench_social_N); "
+                         "'none': SQLite only")
+    ap.add_argument("--keep-pg", action="store_true", help="keep the social section's PostgreSQL databases")
     ap.add_argument("--sweep-flask-workers", metavar="N,N,...",
                     help="instead of the benchmark: compare gunicorn worker counts on --workloads "
                          "(default get_post,create_post,login,mix_90_10) and write flask-workers.md")
@@ -52,6 +67,8 @@ def parse_args():
         args.rounds, args.duration, args.warmup = 1, 2, 0
     if args.scale is None:
         args.scale = not args.quick
+    if args.social_only:
+        args.social, args.scale, args.servers = True, False, "postbase"
     return args
 
 
@@ -68,13 +85,20 @@ def main():
         old.unlink()
     if args.sweep_flask_workers and args.workloads == ",".join(w[0] for w in WORKLOADS):
         workloads = [w for w in WORKLOADS if w[0] in ("get_post", "create_post", "login", "mix_90_10")]
-    partial = args.sweep_flask_workers or args.quick or args.profile != "release" or len(workloads) < len(WORKLOADS) or \
+    partial = args.sweep_flask_workers or args.social_only or args.quick or args.profile != "release" or len(workloads) < len(WORKLOADS) or \
         set(servers) != {"postbase", "flask", "bare"}
     out_dir = Path(args.out) if args.out else (RESULTS / "tmp" if partial else RESULTS)
     out_dir.mkdir(parents=True, exist_ok=True)
 
     binaries = use_binaries(args, servers)
     ensure_wrk()
+
+    if args.social_only:
+        publish(args, out_dir, {
+            "t_start": t_start, "load_start": load_start, "binaries": binaries, "workloads": [], "results": {},
+            "problems": [], "scale": None, "memory": None, "flask_idle": None, "hash_s": argon2_seconds(),
+            "social": run_social(args)})
+        return
 
     seed_db = WORK / "seed.db"
     seed(seed_db, args.posts, args.schema_sql)
@@ -95,6 +119,7 @@ def main():
             results[name] = measure(name, kinds, seed_db, lua, args)
 
     scale = run_scale(args) if args.scale and "postbase" in servers else None
+    social = run_social(args) if args.social and "postbase" in servers else None
 
     memory = None
     if "postbase" in servers:
@@ -109,7 +134,7 @@ def main():
     publish(args, out_dir, {
         "t_start": t_start, "load_start": load_start, "binaries": binaries, "workloads": workloads,
         "results": results, "problems": problems, "scale": scale, "memory": memory,
-        "flask_idle": flask_idle, "hash_s": hash_s,
+        "flask_idle": flask_idle, "hash_s": hash_s, "social": social,
     })
 
 

@@ -8,6 +8,7 @@ import time
 from .chart import chart
 from .common import N_USERS, log
 from .report import fmt_mib, fmt_ms, render_markdown, render_text, table_rows, targets
+from . import social_report
 from .workloads import STORM_READERS
 
 
@@ -42,10 +43,20 @@ def publish(args, out_dir, run):
     if problems:
         notes.append(f"{len(problems)} contract deviation(s): see results.json (and stderr).")
     goals = targets(results, memory, scale, hash_s, cores)
+    social = run.get("social")
+    social_tables = []
+    if social:
+        notes += social_report.notes(social)
+        goals += social_report.targets(social)
+        social_tables = [t for t in (social_report.main_table(social), social_report.scale_table(social)) if t]
 
     print()
-    print(render_text(header, rows))
-    print()
+    if results:
+        print(render_text(header, rows))
+        print()
+    for t in social_tables:
+        print(render_text(*t))
+        print()
     for n in notes:
         print(n)
     if goals:
@@ -71,14 +82,17 @@ def publish(args, out_dir, run):
         "notes": notes,
         "targets": [dict(zip(("target", "measured", "met"), g)) for g in goals],
         "scale": scale,
+        "social": social,
         "elapsed_s": round(time.time() - run["t_start"], 1),
     }
     (out_dir / "results.json").write_text(json.dumps(report, indent=2) + "\n")
-    md = [render_markdown(header, rows), ""] + [f"- {n}" for n in notes]
+    md = ([render_markdown(header, rows), ""] if results else []) + \
+        [x for t in social_tables for x in (render_markdown(*t), "")] + [f"- {n}" for n in notes]
     if goals:
         md += ["", render_markdown(["target", "measured", "met"], goals)]
     (out_dir / "results.md").write_text("\n".join(md) + "\n")
-    chart(results, out_dir / "chart.png",
-          f"postbase vs Flask (gunicorn x{args.flask_workers}) vs bare axum, {cores} cores, "
-          f"{args.connections} conns, {args.rounds}x{args.duration:g}s")
+    if results:
+        chart(results, out_dir / "chart.png",
+              f"postbase vs Flask (gunicorn x{args.flask_workers}) vs bare axum, {cores} cores, "
+              f"{args.connections} conns, {args.rounds}x{args.duration:g}s")
     log(f"wrote {out_dir}/results.json, results.md, chart.png in {time.time() - run['t_start']:.0f}s")

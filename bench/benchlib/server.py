@@ -40,7 +40,8 @@ def call(port, method, path, body=None, headers=None, timeout=10):
 
 
 class Server:
-    def __init__(self, kind, db, flask_workers=4):
+    def __init__(self, kind, db, flask_workers=4, database_url=None):
+        """database_url (postbase only): serve this database (e.g. PostgreSQL) instead of db's file."""
         self.kind = kind
         self.db = db
         self.port = free_port()
@@ -48,7 +49,8 @@ class Server:
         addr = f"127.0.0.1:{self.port}"
         env = dict(os.environ)
         if kind == "postbase":
-            cmd = [str(common.POSTBASE_BIN), "serve", "--addr", addr, "--database-url", f"sqlite://{db}"]
+            cmd = [str(common.POSTBASE_BIN), "serve", "--addr", addr, "--database-url",
+                   database_url or f"sqlite://{db}"]
             env["RUST_LOG"] = "warn"
         elif kind == "bare":
             cmd = [str(common.BARE_BIN), addr, str(db)]

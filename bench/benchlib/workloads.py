@@ -40,11 +40,15 @@ local function create_post()
     '{"title":"Benchmark post","body":"Written by the postbase benchmark, one row per request."}')
 end
 
+"""
+
+# Prints what the run measured as one line of JSON, which load.wrk_result reads.
+LUA_DONE = r"""
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
-    'BENCHJSON {"requests":%%d,"duration_us":%%d,"p50_us":%%d,"p90_us":%%d,"p99_us":%%d,"max_us":%%d,' ..
-    '"errors_connect":%%d,"errors_read":%%d,"errors_write":%%d,"errors_status":%%d,"errors_timeout":%%d}\n',
+    'BENCHJSON {"requests":%d,"duration_us":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,' ..
+    '"errors_connect":%d,"errors_read":%d,"errors_write":%d,"errors_status":%d,"errors_timeout":%d}\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
     latency:percentile(99), latency.max, e.connect, e.read, e.write, e.status, e.timeout))
 end
@@ -152,7 +156,7 @@ def write_lua(n_posts, where):
         "n_posts": n_posts, "n_users": N_USERS, "password": PASSWORD, "bench_tag": BENCH_TAG,
         "commented_every": COMMENTED_EVERY, "n_commented": max(1, len(commented_posts(n_posts))),
         "first_unliked": min(N_USERS * LIKES_PER_USER + 1, n_posts),
-    }
+    } + LUA_DONE
     paths = {}
     for name, body in LUA_WORKLOADS.items():
         path = where / f"{name}.lua"
