@@ -12,7 +12,7 @@ from pathlib import Path
 from . import common
 from .common import BASE_TS_US, PASSWORD, ROOT, TARGET, log, run_cmd, token_for
 from .seed import argon2_hash
-from .social_data import follows, post_rows
+from .social_data import vocabulary, follows, post_rows
 
 CACHE = TARGET / "bench-social"
 FIRST_POST_TS = BASE_TS_US + 10**9
@@ -72,6 +72,11 @@ def seed_sqlite(spec, db, order):
         t = time.time()
         step()
         log(f"   {name}: {time.time() - t:.1f}s")
+    # postbase writes each post's words of 4+ characters to its search dictionary (search_terms,
+    # src/store/sqlite/search.rs) as it stores the post; the texts here are lower-case ASCII words
+    # of the vocabulary, so the dictionary they make is the vocabulary's words of 4+ letters.
+    conn.executemany("INSERT OR IGNORE INTO search_terms (term) VALUES (?)",
+                     ((w,) for w in vocabulary(spec) if len(w) >= 4))
     conn.execute("COMMIT")
     t = time.time()
     conn.execute("ANALYZE")
