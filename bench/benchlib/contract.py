@@ -10,6 +10,8 @@ import re
 from .common import PASSWORD, author_of, cursor_for, post_etag, seeded_counts, tags_of, token_for
 from .server import call
 
+# What a user shows besides id, username and created_at: the profile and its counts.
+PROFILE = {"bio", "image", "follower_count", "following_count", "post_count"}
 TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 POST_KEYS = {"id", "title", "body", "author_id", "tags", "like_count", "comment_count",
              "created_at", "updated_at"}
@@ -100,9 +102,10 @@ def posts_reads(c):
     r = "GET /api/profile (Bearer token of user7)"
     st, h, p = c.req("GET", "/api/profile", headers=c.auth)
     c.expect(r, st == 200 and isinstance(p, dict) and p.get("id") == c.uid and p.get("username") == f"user{c.uid}"
-             and p.get("email") == f"user{c.uid}@example.com" and set(p) == {"id", "username", "created_at", "email", "admin"}
+             and p.get("email") == f"user{c.uid}@example.com" and set(p) == {"id", "username", "created_at", "email", "admin"} | PROFILE
              and p.get("admin") is False,
-             "200 {id: 7, username: user7, created_at, email: user7@example.com, admin: false}", f"{st} {p}")
+             "200 {id: 7, username: user7, email: user7@example.com, admin: false, bio, image, counts, created_at}",
+             f"{st} {p}")
     c.keep(r, p)
 
     r = "GET /api/profile (bad token)"
@@ -191,9 +194,9 @@ def posts_writes(c):
     r = 'POST /api/users {"username": "newcomer", "password": "long-enough-pw"}'
     st, h, p = c.req("POST", "/api/users", {"username": "newcomer", "password": "long-enough-pw"})
     c.expect(r, st == 201 and isinstance(p, dict) and p.get("username") == "newcomer"
-             and set(p) == {"id", "username", "created_at"}
+             and set(p) == {"id", "username", "created_at"} | PROFILE
              and h.get("location") == f"/api/users/{p.get('id')}",
-             "201 {id, username, created_at} + Location /api/users/{id}",
+             "201 {id, username, bio, image, counts, created_at} + Location /api/users/{id}",
              f"{st} {p} location={h.get('location')}")
     st, h, p = c.req("POST", "/api/users", {"username": "newcomer", "password": "long-enough-pw"})
     c.expect(r + " again", st == 409 and isinstance(p, dict) and p.get("error") == "Username already taken",

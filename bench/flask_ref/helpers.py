@@ -33,10 +33,13 @@ def error(message, status, code=None, fields=None):
 
 
 def user_json(user, with_email=False):
-    data = {"id": user.id, "username": user.username, "created_at": rfc3339(user.created_at)}
+    data = {"id": user.id, "username": user.username}
     if with_email:
         data["email"] = user.email
         data["admin"] = bool(user.admin)
+    data.update({"bio": user.bio or "", "image": user.image, "follower_count": user.follower_count or 0,
+                 "following_count": user.following_count or 0, "post_count": user.post_count or 0,
+                 "created_at": rfc3339(user.created_at)})
     return data
 
 

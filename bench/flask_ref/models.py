@@ -19,6 +19,13 @@ class User(db.Model):
     email = db.Column(db.String)
     password_hash = db.Column(db.String, nullable=False)
     admin = db.Column(db.Integer, nullable=False, default=0)
+    # The profile and its counts: postbase's columns (its triggers keep the counts), read as they
+    # are, like the posts' like and comment counts.
+    bio = db.Column(db.String, nullable=False, default="")
+    image = db.Column(db.String)
+    follower_count = db.Column(db.Integer, nullable=False, default=0)
+    following_count = db.Column(db.Integer, nullable=False, default=0)
+    post_count = db.Column(db.Integer, nullable=False, default=0)
     version = db.Column(db.Integer, nullable=False, default=1)
     created_at = db.Column(db.Integer, nullable=False)
     updated_at = db.Column(db.Integer, nullable=False)
