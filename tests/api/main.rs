@@ -40,4 +40,5 @@ mod throttle;
 mod throttle_shared;
 mod tokens;
 mod transfer;
+mod transfer_move;
 mod users;
