@@ -135,6 +135,8 @@ describe("follows, the feed, profiles and search in the browser client", () => {
 
     await page.getByTestId("nav-feed").click();
     await page.waitForURL("**#/feed");
+    // The URL changes before the router marks the link: wait for the mark, then check it.
+    await page.locator("[data-testid=nav-feed][aria-current=page]").waitFor();
     assert.equal(await page.getByTestId("nav-feed").getAttribute("aria-current"), "page");
     await page.getByTestId("list-status").getByText("Your feed is empty").waitFor();
     assert.equal(await page.getByTestId("post-list").getByTestId("post").count(), 0);
