@@ -216,9 +216,23 @@ pub async fn serve(
         req.extensions_mut().insert(ConnectInfo(peer));
         let response = router.clone().call(req.map(axum::body::Body::new));
         async move {
-            let response = response.await;
+            let response = response.await?;
+            // An event stream is a request in flight until its body ends: the idle timeout must
+            // not close it between events.
+            if response
+                .headers()
+                .get(hyper::header::CONTENT_TYPE)
+                .is_some_and(|t| t.as_bytes().starts_with(b"text/event-stream"))
+            {
+                return Ok::<_, std::convert::Infallible>(response.map(|body| {
+                    axum::body::Body::new(http_body_util::BodyExt::map_frame(body, move |frame| {
+                        let _held = &guard;
+                        frame
+                    }))
+                }));
+            }
             drop(guard);
-            response
+            Ok(response)
         }
     });
     let mut builder = Builder::new(TokioExecutor::new());

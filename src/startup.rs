@@ -37,7 +37,14 @@ pub struct Application {
     timeouts: Timeouts,
     max_connections: usize,
     per_ip: Arc<PerIpLimit>,
+    /// Its streams are ended at shutdown, so that they do not hold it up.
+    hub: Arc<http::events::Hub>,
+    request_timeout: Duration,
 }
+
+/// How long shutdown waits for connections to finish once their streams are ended and their
+/// requests answered; a client that will not read its last bytes is not waited for beyond it.
+const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
 
 impl Application {
     /// Opens and migrates the database, builds the app and binds the address.
@@ -61,7 +68,18 @@ impl Application {
             &config.database.connect_options(true),
         )
         .await?;
+        let hub = http::events::Hub::new(
+            store.clone(),
+            http::events::HubConfig {
+                retention: config.events_retention,
+                max_subscribers: config.events_max_subscribers,
+                max_per_ip: config.events_max_subscribers_per_ip,
+                buffer: config.events_buffer,
+            },
+        );
+        hub.start();
         let state = AppState(Arc::new(App {
+            hub: hub.clone(),
             store: store.clone(),
             hasher: PasswordHasher::new(),
             limits: Limits {
@@ -110,6 +128,8 @@ impl Application {
             },
             max_connections: config.max_connections.max(1),
             per_ip: PerIpLimit::new(config.max_connections_per_ip),
+            hub,
+            request_timeout: config.request_timeout,
         })
     }
 
@@ -179,9 +199,16 @@ impl Application {
         tracing::info!("shutting down: finishing requests in flight");
         drop(self.listener);
         stop_tx.send_replace(true);
+        self.hub.shutdown();
         // Every connection task holds a permit; all permits back means all connections closed.
         let all = u32::try_from(self.max_connections).unwrap_or(u32::MAX);
-        let _ = connections.acquire_many(all).await;
+        let deadline = self.request_timeout + SHUTDOWN_DEADLINE;
+        if tokio::time::timeout(deadline, connections.acquire_many(all))
+            .await
+            .is_err()
+        {
+            tracing::warn!("shutting down with connections still open after {deadline:?}");
+        }
         if let Err(e) = self.store.close().await {
             tracing::warn!(error = %e, "closing the database");
         }

@@ -290,6 +290,30 @@ pub struct ServeConfig {
     /// the balancer's connection pool.
     #[arg(long, env = "POSTBASE_MAX_CONNECTIONS_PER_IP", default_value_t = 1_000)]
     pub max_connections_per_ip: usize,
+
+    /// How long the event log keeps events for `GET /api/events` to resume from (e.g. `24h`).
+    #[arg(long, env = "POSTBASE_EVENTS_RETENTION", default_value = "24h", value_parser = humantime::parse_duration)]
+    pub events_retention: Duration,
+
+    /// Most event streams open on this instance at once (503 beyond).
+    #[arg(
+        long,
+        env = "POSTBASE_EVENTS_MAX_SUBSCRIBERS",
+        default_value_t = 10_000
+    )]
+    pub events_max_subscribers: usize,
+
+    /// Most event streams one client address may hold open on this instance (429 beyond).
+    #[arg(
+        long,
+        env = "POSTBASE_EVENTS_MAX_SUBSCRIBERS_PER_IP",
+        default_value_t = 100
+    )]
+    pub events_max_subscribers_per_ip: usize,
+
+    /// Events queued for one stream before it counts as too slow and is closed (it resumes).
+    #[arg(long, env = "POSTBASE_EVENTS_BUFFER", default_value_t = 256)]
+    pub events_buffer: usize,
 }
 
 impl ServeConfig {

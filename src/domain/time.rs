@@ -1,5 +1,5 @@
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A moment, stored as microseconds since the Unix epoch (the same integer in every backend, so
 /// both give byte-identical JSON) and shown as RFC 3339 in UTC.
@@ -38,6 +38,16 @@ impl Serialize for Timestamp {
     }
 }
 
+/// Back from RFC 3339 (the event log stores changes as JSON), to the microsecond.
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(d)?;
+        DateTime::parse_from_rfc3339(&text)
+            .map(|t| Self(t.timestamp_micros()))
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,6 +59,13 @@ mod tests {
             Timestamp(1_764_072_000_123_456).to_rfc3339(),
             "2025-11-25T12:00:00.123456Z"
         );
+    }
+
+    #[test]
+    fn a_timestamp_survives_json_to_the_microsecond() {
+        let t = Timestamp(1_764_072_000_123_456);
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), t);
     }
 
     #[test]

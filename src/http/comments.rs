@@ -39,7 +39,8 @@ struct CommentInput {
 /// A comment as shown.
 #[derive(Serialize, ToSchema)]
 #[schema(as = Comment)]
-struct CommentJson<'a> {
+#[derive(Debug)]
+pub(crate) struct CommentJson<'a> {
     id: i64,
     post_id: i64,
     author_id: i64,

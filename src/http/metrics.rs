@@ -223,8 +223,56 @@ pub fn private_router(state: AppState) -> axum::Router {
         .with_state(state)
 }
 
+/// The realtime hub: streams open, events handed to them, streams closed for being too slow, and
+/// how far behind the log the hub is (from an event's commit to its dispatch).
+fn render_events(out: &mut String, hub: &crate::http::events::Hub) {
+    let stats = &hub.stats;
+    let lines: [(&str, &str, &str, String); 4] = [
+        (
+            "postbase_events_subscribers",
+            "gauge",
+            "Event streams open on this instance.",
+            hub.subscribers().to_string(),
+        ),
+        (
+            "postbase_events_delivered_total",
+            "counter",
+            "Events queued to streams.",
+            stats.delivered.load(Ordering::Relaxed).to_string(),
+        ),
+        (
+            "postbase_events_slow_closed_total",
+            "counter",
+            "Streams closed because their queue was full.",
+            stats.closed_slow.load(Ordering::Relaxed).to_string(),
+        ),
+        (
+            "postbase_events_lag_seconds",
+            "gauge",
+            "From commit to dispatch, for the last event dispatched.",
+            format!("{}", stats.lag_micros.load(Ordering::Relaxed) as f64 / 1e6),
+        ),
+    ];
+    for (name, kind, help, value) in lines {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} {kind}");
+        let _ = writeln!(out, "{name} {value}");
+    }
+    let _ = writeln!(
+        out,
+        "# HELP postbase_events_position The last event-log position this instance dispatched."
+    );
+    let _ = writeln!(out, "# TYPE postbase_events_position gauge");
+    let _ = writeln!(
+        out,
+        "postbase_events_position {}",
+        stats.position.load(Ordering::Relaxed)
+    );
+}
+
 fn exposition(state: &AppState) -> impl IntoResponse {
     let mut body = state.metrics.render(state.store.pool_stats());
+    render_events(&mut body, &state.hub);
     state
         .rate_limits
         .render_metrics(&mut body, state.throttle.is_shared());

@@ -237,7 +237,7 @@ fn parse_origin(o: &str) -> Result<String, &'static str> {
 }
 
 const ALLOW_HEADERS: &str =
-    "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, X-Request-Id";
+    "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, Last-Event-ID, X-Request-Id";
 const EXPOSE_HEADERS: &str = "Location, ETag, Link, X-Request-Id, Retry-After, WWW-Authenticate, \
     Idempotent-Replayed";
 const ALL_METHODS: &str = "GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS";

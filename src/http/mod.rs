@@ -3,9 +3,10 @@
 
 pub mod auth;
 pub mod body;
-mod comments;
+pub(crate) mod comments;
 mod conditional;
 mod docs;
+pub mod events;
 mod feed;
 mod follows;
 mod health;
@@ -69,6 +70,8 @@ pub struct App {
     pub throttle: LoginThrottle,
     pub rate_limits: rate_limit::RateLimits,
     pub metrics: metrics::Metrics,
+    /// The realtime hub behind `GET /api/events`.
+    pub hub: Arc<events::Hub>,
     /// Whether `GET /metrics` answers on the API's address (`--metrics`, and no `--metrics-addr`).
     pub metrics_enabled: bool,
 }
@@ -116,6 +119,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(follows::router())
         .merge(feed::router())
+        .merge(events::router())
         .merge(tokens::router())
         .merge(posts::router())
         .merge(likes::router())

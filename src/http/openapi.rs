@@ -48,13 +48,21 @@ pub struct ErrorDoc {
     ),
     // Relative: generators and "Try it out" talk to whichever server served this document.
     servers((url = "/", description = "The server that serves this document")),
-    components(schemas(ErrorDoc)),
+    components(schemas(
+        ErrorDoc,
+        crate::http::events::PostGone,
+        crate::http::events::CommentGone,
+        crate::http::events::LikeChange,
+        crate::http::events::Notification,
+        crate::http::events::Reset,
+    )),
     tags(
         (name = "users", description = "Accounts"),
         (name = "tokens", description = "Logging in and out"),
         (name = "posts", description = "Posts, their likes and tags, and search"),
         (name = "comments", description = "Comments on posts"),
         (name = "follows", description = "Following people, and the feed of their posts"),
+        (name = "events", description = "Live changes as Server-Sent Events, resumable"),
         (name = "operations", description = "Probes, metrics and this document")
     )
 )]
@@ -314,6 +322,7 @@ pub fn finish(mut doc: OpenApi) -> serde_json::Value {
             }
         }
     }
+    super::events::document_events(&mut json);
     json
 }
 

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use super::{Change, PageQuery, StoreResult};
 use crate::domain::Timestamp;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Comment {
     pub id: i64,
     pub post_id: i64,
@@ -74,5 +74,6 @@ pub mod sql {
         columns!()
     );
     pub const DELETE: &str =
-        "DELETE FROM comments WHERE id = ?1 AND (CAST(?2 AS BIGINT) IS NULL OR version = ?2)";
+        "DELETE FROM comments WHERE id = ?1 AND (CAST(?2 AS BIGINT) IS NULL OR version = ?2)
+         RETURNING post_id";
 }

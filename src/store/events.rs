@@ -5,13 +5,17 @@
 //! (writes on different connections that commit at the same moment may be seen in either order).
 //! A write that rolls back publishes nothing.
 
-use tokio::sync::broadcast;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, Notify};
 
 use super::{Comment, Post};
 
 /// What changed. Users appear by id only: nothing here may carry an email or a hash to whoever
-/// subscribes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// subscribes. Serialized (serde) into the event log, from which it is read back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
 pub enum ChangeEvent {
     UserCreated {
         id: i64,
@@ -26,11 +30,13 @@ pub enum ChangeEvent {
     PostUpdated(Post),
     PostDeleted {
         id: i64,
+        author_id: i64,
     },
     CommentCreated(Comment),
     CommentUpdated(Comment),
     CommentDeleted {
         id: i64,
+        post_id: i64,
     },
     /// A follow or an unfollow, with the followee's new follower count.
     UserFollowed {
@@ -56,25 +62,34 @@ const CAPACITY: usize = 1024;
 #[derive(Debug, Clone)]
 pub struct Publisher {
     tx: broadcast::Sender<ChangeEvent>,
+    /// Rung when new events may be readable in the event log (see `event_log`).
+    wake: Arc<Notify>,
 }
 
 impl Default for Publisher {
     fn default() -> Self {
         Self {
             tx: broadcast::channel(CAPACITY).0,
+            wake: Arc::new(Notify::new()),
         }
     }
 }
 
 impl Publisher {
-    /// Publishes the event `make` builds, building it only when someone listens.
-    pub fn publish_with(&self, make: impl FnOnce() -> Option<ChangeEvent>) {
+    /// Publishes a committed change.
+    pub fn publish(&self, event: ChangeEvent) {
         if self.tx.receiver_count() > 0 {
-            if let Some(event) = make() {
-                // Nobody listening between the check and the send is not an error.
-                let _ = self.tx.send(event);
-            }
+            let _ = self.tx.send(event);
         }
+    }
+
+    /// Says that new events may be readable in the log (one waiter: the realtime hub).
+    pub fn wake_log(&self) {
+        self.wake.notify_one();
+    }
+
+    pub fn log_wakeup(&self) -> Arc<Notify> {
+        self.wake.clone()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<ChangeEvent> {

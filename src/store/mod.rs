@@ -3,6 +3,7 @@
 //! `postgres/posts.rs`), so a resource is one file per layer and a database is one implementation.
 
 pub mod comments;
+pub mod event_log;
 pub mod events;
 pub mod follows;
 pub mod gate;
@@ -25,6 +26,7 @@ use async_trait::async_trait;
 use tokio::sync::mpsc;
 
 pub use comments::{Comment, CommentStore};
+pub use event_log::{EventLogStore, LogBounds, LoggedEvent};
 pub use events::{ChangeEvent, Publisher};
 pub use follows::{Follow, FollowStore};
 pub use idempotency::IdempotencyStore;
@@ -60,6 +62,14 @@ impl<T> Change<T> {
         match self {
             Self::Done(v) => Some(v),
             _ => None,
+        }
+    }
+
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Change<U> {
+        match self {
+            Self::Done(v) => Change::Done(f(v)),
+            Self::NotFound => Change::NotFound,
+            Self::VersionMismatch => Change::VersionMismatch,
         }
     }
 }
@@ -154,6 +164,7 @@ pub trait Store:
     + CommentStore
     + LikeStore
     + FollowStore
+    + EventLogStore
     + TagStore
     + IdempotencyStore
     + TransferStore

@@ -7,7 +7,7 @@ use crate::domain::{SearchQuery, Timestamp};
 
 /// A post as stored. `like_count` and `comment_count` are kept by the database in the same
 /// transaction as each like and comment (triggers), so reading them costs nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Post {
     pub id: i64,
     pub title: String,
@@ -134,7 +134,8 @@ pub mod sql {
              version = version + 1, updated_at = ?5
          WHERE id = ?1 AND (CAST(?6 AS BIGINT) IS NULL OR version = ?6) RETURNING id";
     pub const DELETE: &str =
-        "DELETE FROM posts WHERE id = ?1 AND (CAST(?2 AS BIGINT) IS NULL OR version = ?2)";
+        "DELETE FROM posts WHERE id = ?1 AND (CAST(?2 AS BIGINT) IS NULL OR version = ?2)
+         RETURNING author_id";
     pub const UNTAG: &str = "DELETE FROM post_tags WHERE post_id = ?1";
     pub const TAG: &str = "INSERT INTO post_tags (tag, post_id) VALUES (?1, ?2)";
 

@@ -54,7 +54,13 @@ async fn a_preflight_on_any_api_route_is_204_with_methods_headers_and_max_age(ba
             .to_str()
             .unwrap()
             .to_lowercase();
-        for need in ["authorization", "content-type", "if-match", "if-none-match"] {
+        for need in [
+            "authorization",
+            "content-type",
+            "if-match",
+            "if-none-match",
+            "last-event-id",
+        ] {
             assert!(allowed.contains(need), "{allowed}");
         }
         assert!(

@@ -67,6 +67,12 @@ impl Instance {
         .unwrap()
     }
 
+    /// `kill -9`: no shutdown, no goodbye to its clients.
+    pub(crate) fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     pub(crate) fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         self.client.request(method, format!("{}{path}", self.base))
     }

@@ -5,6 +5,7 @@ mod cluster;
 mod helpers;
 mod instance;
 mod server;
+mod sse;
 mod test_db;
 
 mod cli;
@@ -14,6 +15,8 @@ mod connections;
 mod contract;
 mod cors;
 mod errors;
+mod events;
+mod events_resume;
 mod follows;
 mod hardening;
 mod idempotency;

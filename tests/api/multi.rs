@@ -178,9 +178,10 @@ async fn two_instances_starting_at_once_on_a_fresh_database_both_come_up(backend
             .await
             .unwrap();
         let versions: Vec<i32> = rows.iter().map(|r| r.get(0)).collect();
+        let all = std::fs::read_dir("migrations/postgres").unwrap().count() as i32;
         assert_eq!(
             versions,
-            [1, 2, 3, 4, 5],
+            (1..=all).collect::<Vec<_>>(),
             "each migration applied exactly once"
         );
         drop(client);

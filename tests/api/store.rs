@@ -287,8 +287,8 @@ async fn committed_changes_are_published_in_order_and_failed_ones_not_at_all(bac
                 format!("like {post_id} {liked} {like_count}")
             }
             ChangeEvent::CommentCreated(c) => format!("comment+{}", c.id),
-            ChangeEvent::CommentDeleted { id } => format!("comment-{id}"),
-            ChangeEvent::PostDeleted { id } => format!("post-{id}"),
+            ChangeEvent::CommentDeleted { id, .. } => format!("comment-{id}"),
+            ChangeEvent::PostDeleted { id, .. } => format!("post-{id}"),
             other => format!("{other:?}"),
         });
     }

@@ -1,10 +1,10 @@
 //! Comments on PostgreSQL: the statements are `store::comments::sql`.
 
 use async_trait::async_trait;
-use deadpool_postgres::Object;
+use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
-use super::{missed, pg, text, PgStore};
+use super::{in_tx, missed, pg, text, PgStore};
 use crate::domain::Timestamp;
 use crate::store::comments::sql;
 use crate::store::{posts, Change, ChangeEvent, Comment, CommentStore, PageQuery, StoreResult};
@@ -30,19 +30,21 @@ impl CommentStore for PgStore {
         body: String,
         now: Timestamp,
     ) -> StoreResult<Option<Comment>> {
-        let run = |c: Object| async move {
-            let stmt = c.prepare_cached(&pg(sql::INSERT)).await?;
-            c.query_opt(
-                &stmt,
-                &[&post_id, &author_id, &body.as_bytes(), &now.micros()],
-            )
-            .await?
-            .as_ref()
-            .map(comment_row)
-            .transpose()
-        };
+        let run = in_tx(move |tx| {
+            Box::pin(async move {
+                let stmt = tx.prepare_cached(&pg(sql::INSERT)).await?;
+                tx.query_opt(
+                    &stmt,
+                    &[&post_id, &author_id, &body.as_bytes(), &now.micros()],
+                )
+                .await?
+                .as_ref()
+                .map(comment_row)
+                .transpose()
+            })
+        });
         let event = |c: &Option<Comment>| c.clone().map(ChangeEvent::CommentCreated);
-        self.write_publishing(run, event).await
+        self.write_logged(run, event).await
     }
 
     async fn comment(&self, id: i64) -> StoreResult<Option<Comment>> {
@@ -92,21 +94,23 @@ impl CommentStore for PgStore {
         expected_version: Option<i64>,
         now: Timestamp,
     ) -> StoreResult<Change<Comment>> {
-        let run = |c: Object| async move {
-            let stmt = c.prepare_cached(&pg(sql::UPDATE)).await?;
-            let row = c
-                .query_opt(
-                    &stmt,
-                    &[&id, &body.as_bytes(), &now.micros(), &expected_version],
-                )
-                .await?;
-            match row {
-                Some(row) => Ok(Change::Done(comment_row(&row)?)),
-                None => missed(&c, sql::EXISTS, id).await,
-            }
-        };
+        let run = in_tx(move |tx| {
+            Box::pin(async move {
+                let stmt = tx.prepare_cached(&pg(sql::UPDATE)).await?;
+                let row = tx
+                    .query_opt(
+                        &stmt,
+                        &[&id, &body.as_bytes(), &now.micros(), &expected_version],
+                    )
+                    .await?;
+                match row {
+                    Some(row) => Ok(Change::Done(comment_row(&row)?)),
+                    None => missed(tx, sql::EXISTS, id).await,
+                }
+            })
+        });
         let event = |c: &Change<Comment>| c.done().cloned().map(ChangeEvent::CommentUpdated);
-        self.write_publishing(run, event).await
+        self.write_logged(run, event).await
     }
 
     async fn delete_comment(
@@ -114,14 +118,19 @@ impl CommentStore for PgStore {
         id: i64,
         expected_version: Option<i64>,
     ) -> StoreResult<Change<()>> {
-        let run = |c: Object| async move {
-            let stmt = c.prepare_cached(&pg(sql::DELETE)).await?;
-            if c.execute(&stmt, &[&id, &expected_version]).await? == 0 {
-                return missed(&c, sql::EXISTS, id).await;
-            }
-            Ok(Change::Done(()))
+        let run = in_tx(move |tx| {
+            Box::pin(async move {
+                let stmt = tx.prepare_cached(&pg(sql::DELETE)).await?;
+                match tx.query_opt(&stmt, &[&id, &expected_version]).await? {
+                    Some(row) => Ok(Change::Done(row.get::<_, i64>(0))),
+                    None => missed(tx, sql::EXISTS, id).await,
+                }
+            })
+        });
+        let event = move |c: &Change<i64>| {
+            c.done()
+                .map(|&post_id| ChangeEvent::CommentDeleted { id, post_id })
         };
-        let event = move |c: &Change<()>| c.done().map(|()| ChangeEvent::CommentDeleted { id });
-        self.write_publishing(run, event).await
+        Ok(self.write_logged(run, event).await?.map(|_| ()))
     }
 }

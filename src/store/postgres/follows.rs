@@ -2,10 +2,10 @@
 //! by triggers.
 
 use async_trait::async_trait;
-use deadpool_postgres::Object;
+use deadpool_postgres::{GenericClient, Transaction};
 
 use super::users::{by_id, viewed_user_row};
-use super::{pg, PgStore};
+use super::{in_tx, pg, PgStore};
 use crate::domain::Timestamp;
 use crate::store::follows::{event, sql, Outcome};
 use crate::store::users::sql::COLUMN_COUNT;
@@ -14,12 +14,11 @@ use crate::store::{Follow, FollowStore, PageQuery, StoreResult, User};
 /// Follows (with the time) or unfollows, and reads the followee back in the same transaction, so
 /// that the count shown is the one this change made.
 async fn apply(
-    mut c: Object,
+    tx: &Transaction<'_>,
     follower: i64,
     followee: i64,
     follow: Option<Timestamp>,
 ) -> StoreResult<Outcome> {
-    let tx = c.transaction().await?;
     let changed = match follow {
         Some(now) => {
             let stmt = tx.prepare_cached(&pg(sql::INSERT)).await?;
@@ -31,8 +30,7 @@ async fn apply(
             tx.execute(&stmt, &[&follower, &followee]).await?
         }
     };
-    let user = by_id(&tx, followee, Some(follower)).await?;
-    tx.commit().await?;
+    let user = by_id(tx, followee, Some(follower)).await?;
     Ok((user, changed > 0))
 }
 
@@ -70,14 +68,14 @@ impl FollowStore for PgStore {
         followee: i64,
         now: Timestamp,
     ) -> StoreResult<Option<User>> {
-        let run = |c| apply(c, follower, followee, Some(now));
-        let (user, _) = self.write_publishing(run, event(follower, true)).await?;
+        let run = in_tx(move |tx| Box::pin(apply(tx, follower, followee, Some(now))));
+        let (user, _) = self.write_logged(run, event(follower, true)).await?;
         Ok(user)
     }
 
     async fn unfollow(&self, follower: i64, followee: i64) -> StoreResult<Option<User>> {
-        let run = |c| apply(c, follower, followee, None);
-        let (user, _) = self.write_publishing(run, event(follower, false)).await?;
+        let run = in_tx(move |tx| Box::pin(apply(tx, follower, followee, None)));
+        let (user, _) = self.write_logged(run, event(follower, false)).await?;
         Ok(user)
     }
 

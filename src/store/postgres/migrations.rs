@@ -12,6 +12,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0003_comments_likes_tags.sql"),
     include_str!("../../../migrations/postgres/0004_shared_limits.sql"),
     include_str!("../../../migrations/postgres/0005_follows_profiles_search.sql"),
+    include_str!("../../../migrations/postgres/0006_event_log.sql"),
 ];
 
 /// The advisory lock key under which migrations run (any constant; "postbase" in ASCII).

@@ -14,6 +14,7 @@
 
 mod comments;
 mod errors;
+mod event_log;
 mod follows;
 mod idempotency;
 mod likes;
@@ -27,14 +28,16 @@ mod transfer;
 mod users;
 
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::{
-    Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
+    Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime, Transaction,
 };
 use std::sync::atomic::{AtomicBool, Ordering};
-use tokio::sync::Mutex;
+use tokio::sync::{oneshot, Mutex, Notify};
 use tokio_postgres::NoTls;
 
 use super::{
@@ -59,6 +62,27 @@ pub struct PgStore {
     /// Held while migrating, so that one request migrates and the others wait for it.
     migrating: Mutex<()>,
     events: Publisher,
+    /// Woken after each logged commit (see `event_log`); its task ends when the store is dropped.
+    sequencer: Arc<Notify>,
+    _sequencer_stop: oneshot::Sender<()>,
+    /// What the event listener connects with, and its task's stop (started on first use).
+    listen: (
+        tokio_postgres::Config,
+        Option<tokio_postgres_rustls::MakeRustlsConnect>,
+    ),
+    listener_stop: OnceLock<oneshot::Sender<()>>,
+}
+
+/// The work of a write inside the transaction `write_logged` opened for it.
+type TxFuture<'t, T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send + 't>>;
+
+/// Shapes a closure as `write_logged` takes it (naming its higher-ranked signature, which a
+/// closure bound to a variable would not infer).
+fn in_tx<T, F>(f: F) -> F
+where
+    F: for<'t> FnOnce(&'t Transaction<'t>) -> TxFuture<'t, T>,
+{
+    f
 }
 
 /// A shared statement (`?N` placeholders, see `store::users::sql`) in PostgreSQL's `$N`. The
@@ -110,7 +134,9 @@ impl PgStore {
         let manager_config = ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         };
-        let manager = match tls::connector(&tls)? {
+        let connector = tls::connector(&tls)?;
+        let listen = (config.clone(), connector.clone());
+        let manager = match connector {
             Some(rustls) => Manager::from_config(config, rustls, manager_config),
             None => Manager::from_config(config, NoTls, manager_config),
         };
@@ -121,12 +147,19 @@ impl PgStore {
             .recycle_timeout(Some(options.timeout))
             .runtime(Runtime::Tokio1)
             .build()?;
+        let events = Publisher::default();
+        let (sequencer, _sequencer_stop) =
+            event_log::start_sequencer(pool.clone(), events.clone(), options.timeout);
         let store = Self {
             pool,
             timeout: options.timeout,
             migrated: AtomicBool::new(false),
             migrating: Mutex::new(()),
-            events: Publisher::default(),
+            events,
+            sequencer,
+            _sequencer_stop,
+            listen,
+            listener_stop: OnceLock::new(),
         };
         // A certificate the settings refuse, or a server without TLS where it is required, is a
         // mistake in the configuration and not an outage: stop with the reason instead of serving
@@ -217,8 +250,48 @@ impl PgStore {
         E: FnOnce(&T) -> Option<ChangeEvent>,
     {
         let value = self.write(f).await?;
-        self.events.publish_with(|| event(&value));
+        if let Some(change) = event(&value) {
+            self.events.publish(change);
+        }
         Ok(value)
+    }
+
+    /// As `write`, in a transaction that also logs the event `event` makes of the result (see
+    /// `event_log`); once committed, the event is published and the sequencer woken.
+    async fn write_logged<T, F, E>(&self, f: F, event: E) -> StoreResult<T>
+    where
+        T: Send,
+        F: for<'t> FnOnce(&'t Transaction<'t>) -> TxFuture<'t, T> + Send,
+        E: FnOnce(&T) -> Option<ChangeEvent> + Send,
+    {
+        let (value, change) = self
+            .write(|mut c: Object| async move {
+                let tx = c.transaction().await?;
+                let value = f(&tx).await?;
+                let change = event(&value);
+                if let Some(change) = &change {
+                    event_log::append(&tx, change, crate::domain::Timestamp::now()).await?;
+                }
+                tx.commit().await?;
+                Ok((value, change))
+            })
+            .await?;
+        if let Some(change) = change {
+            self.events.publish(change);
+            self.sequencer.notify_one();
+        }
+        Ok(value)
+    }
+
+    /// Starts the listener for other instances' events, once.
+    fn start_listening(&self) {
+        self.listener_stop.get_or_init(|| {
+            event_log::start_listener(
+                self.listen.0.clone(),
+                self.listen.1.clone(),
+                self.events.log_wakeup(),
+            )
+        });
     }
 
     async fn within<T, F, Fut>(&self, deadline: Duration, f: F) -> StoreResult<T>

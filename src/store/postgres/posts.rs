@@ -1,10 +1,10 @@
 //! Posts on PostgreSQL: the statements are `store::posts::sql`; this binds them and maps rows.
 
 use async_trait::async_trait;
-use deadpool_postgres::{GenericClient, Object};
+use deadpool_postgres::{GenericClient, Transaction};
 use tokio_postgres::Row;
 
-use super::{missed, pg, text, PgStore};
+use super::{in_tx, missed, pg, text, PgStore};
 use crate::domain::Timestamp;
 use crate::store::posts::sql::{self, Dialect};
 use crate::store::posts::{join_tags, split_tags};
@@ -53,8 +53,7 @@ async fn set_tags(c: &impl GenericClient, id: i64, tags: &[String]) -> StoreResu
     Ok(())
 }
 
-async fn insert(mut c: Object, new: NewPost, now: Timestamp) -> StoreResult<Post> {
-    let tx = c.transaction().await?;
+async fn insert(tx: &Transaction<'_>, new: NewPost, now: Timestamp) -> StoreResult<Post> {
     let stmt = tx.prepare_cached(&pg(sql::INSERT)).await?;
     let row = tx
         .query_one(
@@ -70,21 +69,19 @@ async fn insert(mut c: Object, new: NewPost, now: Timestamp) -> StoreResult<Post
         .await?;
     let id: i64 = row.get(0);
     if !new.tags.is_empty() {
-        set_tags(&tx, id, &new.tags).await?;
+        set_tags(tx, id, &new.tags).await?;
     }
-    tx.commit().await?;
     Ok(Post::inserted(new, id, row.get(1), now))
 }
 
 async fn update(
-    mut c: Object,
+    tx: &Transaction<'_>,
     id: i64,
     changes: PostChanges,
     expected: Option<i64>,
     viewer: Option<i64>,
     now: Timestamp,
 ) -> StoreResult<Change<Post>> {
-    let tx = c.transaction().await?;
     let stmt = tx.prepare_cached(&pg(sql::UPDATE)).await?;
     let tags = changes.tags.as_deref().map(join_tags);
     let updated = tx
@@ -101,13 +98,12 @@ async fn update(
         )
         .await?;
     if updated.is_none() {
-        return missed(&tx, sql::EXISTS, id).await;
+        return missed(tx, sql::EXISTS, id).await;
     }
     if let Some(tags) = &changes.tags {
-        set_tags(&tx, id, tags).await?;
+        set_tags(tx, id, tags).await?;
     }
-    let post = by_id(&tx, id, viewer).await?;
-    tx.commit().await?;
+    let post = by_id(tx, id, viewer).await?;
     Ok(post.map_or(Change::NotFound, Change::Done))
 }
 
@@ -115,7 +111,8 @@ async fn update(
 impl PostStore for PgStore {
     async fn create_post(&self, new: NewPost, now: Timestamp) -> StoreResult<Post> {
         let event = |p: &Post| Some(ChangeEvent::PostCreated(p.clone()));
-        self.write_publishing(|c| insert(c, new, now), event).await
+        self.write_logged(in_tx(|tx| Box::pin(insert(tx, new, now))), event)
+            .await
     }
 
     async fn post(&self, id: i64, viewer: Option<i64>) -> StoreResult<Option<Post>> {
@@ -171,20 +168,25 @@ impl PostStore for PgStore {
         viewer: Option<i64>,
         now: Timestamp,
     ) -> StoreResult<Change<Post>> {
-        let run = |c| update(c, id, changes, expected_version, viewer, now);
+        let run = in_tx(|tx| Box::pin(update(tx, id, changes, expected_version, viewer, now)));
         let event = |c: &Change<Post>| c.done().map(|p| ChangeEvent::PostUpdated(p.clone()));
-        self.write_publishing(run, event).await
+        self.write_logged(run, event).await
     }
 
     async fn delete_post(&self, id: i64, expected_version: Option<i64>) -> StoreResult<Change<()>> {
-        let run = |c: Object| async move {
-            let stmt = c.prepare_cached(&pg(sql::DELETE)).await?;
-            if c.execute(&stmt, &[&id, &expected_version]).await? == 0 {
-                return missed(&c, sql::EXISTS, id).await;
-            }
-            Ok(Change::Done(()))
+        let run = in_tx(move |tx| {
+            Box::pin(async move {
+                let stmt = tx.prepare_cached(&pg(sql::DELETE)).await?;
+                match tx.query_opt(&stmt, &[&id, &expected_version]).await? {
+                    Some(row) => Ok(Change::Done(row.get::<_, i64>(0))),
+                    None => missed(tx, sql::EXISTS, id).await,
+                }
+            })
+        });
+        let event = move |c: &Change<i64>| {
+            c.done()
+                .map(|&author_id| ChangeEvent::PostDeleted { id, author_id })
         };
-        let event = move |c: &Change<()>| c.done().map(|()| ChangeEvent::PostDeleted { id });
-        self.write_publishing(run, event).await
+        Ok(self.write_logged(run, event).await?.map(|_| ()))
     }
 }

@@ -104,15 +104,19 @@ impl CommentStore for SqliteStore {
         expected_version: Option<i64>,
     ) -> StoreResult<Change<()>> {
         let run = move |c: &Connection| {
-            if c.prepare_cached(sql::DELETE)?
-                .execute(params![id, expected_version])?
-                == 0
-            {
-                return missed(c, sql::EXISTS, id);
+            let post: Option<i64> = c
+                .prepare_cached(sql::DELETE)?
+                .query_row(params![id, expected_version], |r| r.get(0))
+                .optional()?;
+            match post {
+                Some(post_id) => Ok(Change::Done(post_id)),
+                None => missed(c, sql::EXISTS, id),
             }
-            Ok(Change::Done(()))
         };
-        let event = move |c: &Change<()>| c.done().map(|()| ChangeEvent::CommentDeleted { id });
-        self.writer.run_publishing(run, event).await
+        let event = move |c: &Change<i64>| {
+            c.done()
+                .map(|&post_id| ChangeEvent::CommentDeleted { id, post_id })
+        };
+        Ok(self.writer.run_publishing(run, event).await?.map(|_| ()))
     }
 }

@@ -4,6 +4,7 @@
 //! WAL mode with `synchronous=NORMAL` survives a killed process; `FULL` also survives power loss.
 
 mod comments;
+mod event_log;
 mod file;
 pub use file::backup;
 mod follows;
@@ -34,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0003_comments_likes_tags.sql"),
     include_str!("../../../migrations/sqlite/0004_follows_profiles_search.sql"),
     include_str!("../../../migrations/sqlite/0005_search_terms.sql"),
+    include_str!("../../../migrations/sqlite/0006_event_log.sql"),
 ];
 
 /// Most read connections kept open; more are opened under load and closed when returned.

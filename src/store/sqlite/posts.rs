@@ -161,16 +161,20 @@ impl PostStore for SqliteStore {
 
     async fn delete_post(&self, id: i64, expected_version: Option<i64>) -> StoreResult<Change<()>> {
         let run = move |c: &Connection| {
-            if c.prepare_cached(sql::DELETE)?
-                .execute(params![id, expected_version])?
-                == 0
-            {
-                return missed(c, sql::EXISTS, id);
+            let author: Option<i64> = c
+                .prepare_cached(sql::DELETE)?
+                .query_row(params![id, expected_version], |r| r.get(0))
+                .optional()?;
+            match author {
+                Some(author_id) => Ok(Change::Done(author_id)),
+                None => missed(c, sql::EXISTS, id),
             }
-            Ok(Change::Done(()))
         };
-        let event = move |c: &Change<()>| c.done().map(|()| ChangeEvent::PostDeleted { id });
-        self.writer.run_publishing(run, event).await
+        let event = move |c: &Change<i64>| {
+            c.done()
+                .map(|&author_id| ChangeEvent::PostDeleted { id, author_id })
+        };
+        Ok(self.writer.run_publishing(run, event).await?.map(|_| ()))
     }
 }
 

@@ -12,6 +12,8 @@ use std::sync::Arc;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
+use super::event_log;
+use crate::domain::Timestamp;
 use crate::store::{gate, ChangeEvent, Publisher, StoreError, StoreResult};
 
 /// Most requests committed together; bounds the latency one commit adds to the first in the batch.
@@ -153,12 +155,24 @@ impl Writer {
             if reply_tx.is_closed() || gate.is_some_and(|g| !g.begin()) {
                 return Box::new(|_, _| {});
             }
-            let result = in_savepoint(conn, f);
-            Box::new(move |committed: StoreResult<()>, publisher: &Publisher| {
-                let result = committed.and(result);
-                if let Ok(value) = &result {
-                    publisher.publish_with(|| event(value));
+            // The change's events go into the log inside the job's savepoint: logged if and only
+            // if the change commits.
+            let result = in_savepoint(conn, |c| {
+                let value = f(c)?;
+                let change = event(&value);
+                if let Some(change) = &change {
+                    event_log::append(c, change, Timestamp::now())?;
                 }
+                Ok((value, change))
+            });
+            Box::new(move |committed: StoreResult<()>, publisher: &Publisher| {
+                let result = committed.and(result).map(|(value, change)| {
+                    if let Some(change) = change {
+                        publisher.publish(change);
+                        publisher.wake_log();
+                    }
+                    value
+                });
                 let _ = reply_tx.send(result);
             })
         });
