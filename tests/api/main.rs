@@ -16,6 +16,7 @@ mod contract;
 mod cors;
 mod errors;
 mod events;
+mod events_access;
 mod events_resume;
 mod follows;
 mod hardening;
