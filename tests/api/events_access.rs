@@ -138,3 +138,28 @@ async fn metrics_count_streams_deliveries_and_lag(backend: Backend) {
         "a closed stream is gone"
     );
 }
+
+backends!(shutdown_ends_open_streams_promptly);
+async fn shutdown_ends_open_streams_promptly(backend: Backend) {
+    let mut app = spawn_app(backend).await;
+    let alice = app.user("alice").await;
+    let mut streams = Vec::new();
+    for _ in 0..3 {
+        streams.push(stream(&app, "", None).await);
+    }
+    app.create_post(&alice.token, "Before", "x").await;
+    for sse in &mut streams {
+        assert_eq!(sse.next().await.event, "post.created");
+    }
+    let started = std::time::Instant::now();
+    app.shut_down();
+    for sse in &mut streams {
+        assert!(sse.next_within(Duration::from_secs(5)).await.is_none());
+        assert!(sse.ended, "the server ended the stream");
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "streams ended promptly, not at a timeout: {:?}",
+        started.elapsed()
+    );
+}

@@ -133,7 +133,8 @@ pub(crate) struct TestApp {
     /// A second handle on the same database, for arranging what the API cannot (an admin).
     pub store: DynStore,
     pub database_url: String,
-    _stop: oneshot::Sender<()>,
+    /// Dropped (with the app) or fired by [`TestApp::shut_down`]: the server shuts down.
+    stop: Option<oneshot::Sender<()>>,
     /// Last, so the database outlives the server using it.
     _db: Arc<TestDb>,
 }
@@ -189,7 +190,7 @@ pub(crate) async fn spawn_app_with_routes(
             .unwrap(),
         store,
         database_url,
-        _stop: stop,
+        stop: Some(stop),
         _db: db,
     }
 }
@@ -203,6 +204,13 @@ pub(crate) struct Client {
 }
 
 impl TestApp {
+    /// Begins a graceful shutdown, as SIGTERM would.
+    pub(crate) fn shut_down(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

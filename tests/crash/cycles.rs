@@ -12,6 +12,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::args::Options;
 use crate::database::{admin_sql, check_file, with_database};
+use crate::events;
 use crate::load::{seed_users, Load, CLIENTS};
 use crate::model::{Model, Tally};
 use crate::server::Server;
@@ -130,6 +131,7 @@ pub(crate) fn run(opts: &Options) -> u64 {
                 let mut m = model.lock().unwrap();
                 let mut t = tally.lock().unwrap();
                 problems.extend(rt.block_on(verify(&http, &server.base, &mut m, &mut t)));
+                problems.extend(rt.block_on(events::check_log(&http, &server.base, &m)));
             }
             let after = *tally.lock().unwrap();
             let acked = after.acked_writes - before.acked_writes;

@@ -33,6 +33,7 @@
 mod args;
 mod cycles;
 mod database;
+mod events;
 mod http;
 mod load;
 mod model;

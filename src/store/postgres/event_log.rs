@@ -118,12 +118,18 @@ pub(super) fn start_sequencer(
     let (stop, mut stopped) = oneshot::channel::<()>();
     let woken = wake.clone();
     tokio::spawn(async move {
+        // A first pass straight away: an instance that died between commit and numbering left
+        // events that nobody sees until they are numbered.
+        let mut first = true;
         loop {
-            tokio::select! {
-                _ = &mut stopped => return,
-                () = woken.notified() => {}
-                () = tokio::time::sleep(PERIOD) => {}
+            if !first {
+                tokio::select! {
+                    _ = &mut stopped => return,
+                    () = woken.notified() => {}
+                    () = tokio::time::sleep(PERIOD) => {}
+                }
             }
+            first = false;
             loop {
                 match tokio::time::timeout(timeout, sequence(&pool)).await {
                     Ok(Ok(n)) if n > 0 => {
