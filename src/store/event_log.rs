@@ -119,14 +119,13 @@ pub fn entries(event: &ChangeEvent) -> Vec<Entry> {
             vec![on_post("comment.deleted", *post_id, None)]
         }
         ChangeEvent::PostLiked {
-            post_id,
+            post,
             user_id,
             liked,
-            ..
         } => {
-            let mut rows = vec![on_post("post.liked", *post_id, Some(*user_id))];
+            let mut rows = vec![on_post("post.liked", post.id, Some(*user_id))];
             if *liked {
-                rows.push(notification(*post_id, *user_id));
+                rows.push(notification(post.id, *user_id));
             }
             rows
         }

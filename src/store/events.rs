@@ -45,12 +45,11 @@ pub enum ChangeEvent {
         following: bool,
         follower_count: i64,
     },
-    /// A like or an unlike, with the post's new count.
+    /// A like or an unlike by `user_id`, with the post after it (its new count).
     PostLiked {
-        post_id: i64,
+        post: Post,
         user_id: i64,
         liked: bool,
-        like_count: i64,
     },
 }
 

@@ -13,10 +13,9 @@ pub fn event(user_id: i64, liked: bool) -> impl FnOnce(&Outcome) -> Option<Chang
     move |(post, changed)| {
         let post = post.as_ref().filter(|_| *changed)?;
         Some(ChangeEvent::PostLiked {
-            post_id: post.id,
+            post: post.clone(),
             user_id,
             liked,
-            like_count: post.like_count,
         })
     }
 }

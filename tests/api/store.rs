@@ -278,13 +278,8 @@ async fn committed_changes_are_published_in_order_and_failed_ones_not_at_all(bac
         seen.push(match event {
             ChangeEvent::UserCreated { id } => format!("user+{id}"),
             ChangeEvent::PostCreated(post) => format!("post+{} {:?}", post.id, post.tags),
-            ChangeEvent::PostLiked {
-                post_id,
-                liked,
-                like_count,
-                ..
-            } => {
-                format!("like {post_id} {liked} {like_count}")
+            ChangeEvent::PostLiked { post, liked, .. } => {
+                format!("like {} {liked} {}", post.id, post.like_count)
             }
             ChangeEvent::CommentCreated(c) => format!("comment+{}", c.id),
             ChangeEvent::CommentDeleted { id, .. } => format!("comment-{id}"),

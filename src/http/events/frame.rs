@@ -26,33 +26,35 @@ pub(super) struct Frame {
 }
 
 /// A post as an anonymous reader sees it.
-fn public_post(p: &Post) -> serde_json::Value {
+fn public_post(p: &Post) -> Post {
     let mut post = p.clone();
     post.liked = None;
-    serde_json::to_value(PostJson::from(&post)).unwrap_or_default()
+    post
 }
 
 /// `post.deleted`.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct PostGone {
-    pub id: i64,
-    pub(super) author_id: i64,
+    id: i64,
+    author_id: i64,
 }
 
 /// `comment.deleted`.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct CommentGone {
-    pub id: i64,
-    pub(super) post_id: i64,
+    id: i64,
+    post_id: i64,
 }
 
-/// `post.liked`: a like or an unlike, with the post's new count.
+/// `post.liked`: the post as shown without a token (so with its new counts), and who
+/// (`user_id`) liked (`liked: true`) or unliked it; `post_id` is the post's `id` again.
 #[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct LikeChange {
-    pub(super) post_id: i64,
-    pub user_id: i64,
-    pub liked: bool,
-    pub like_count: i64,
+pub(crate) struct LikeChange<'a> {
+    #[serde(flatten)]
+    post: PostJson<'a>,
+    post_id: i64,
+    user_id: i64,
+    liked: bool,
 }
 
 /// `notification`: someone (`user_id`) commented on or liked a post of yours.
@@ -60,24 +62,24 @@ pub(crate) struct LikeChange {
 pub(crate) struct Notification<'a> {
     /// `comment` or `like`.
     #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub(super) post_id: i64,
-    pub user_id: i64,
+    kind: &'static str,
+    post_id: i64,
+    user_id: i64,
     /// The comment, for `type: comment`.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<CommentJson>)]
-    pub comment: Option<CommentJson<'a>>,
+    comment: Option<CommentJson<'a>>,
     /// The post's new like count, for `type: like`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub like_count: Option<i64>,
+    like_count: Option<i64>,
 }
 
 /// `reset`: the position asked for is no longer (or not) in the log; refetch what you show,
 /// then carry on from this event's id.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct Reset {
-    pub last_event_id: i64,
-    pub reason: &'static str,
+    pub(super) last_event_id: i64,
+    pub(super) reason: &'static str,
 }
 
 fn value(v: impl Serialize) -> serde_json::Value {
@@ -88,7 +90,9 @@ fn value(v: impl Serialize) -> serde_json::Value {
 fn data(kind: &str, change: &ChangeEvent) -> Option<serde_json::Value> {
     let notification = kind == "notification";
     Some(match change {
-        ChangeEvent::PostCreated(p) | ChangeEvent::PostUpdated(p) => public_post(p),
+        ChangeEvent::PostCreated(p) | ChangeEvent::PostUpdated(p) => {
+            value(PostJson::from(&public_post(p)))
+        }
         &ChangeEvent::PostDeleted { id, author_id } => value(PostGone { id, author_id }),
         ChangeEvent::CommentCreated(c) if notification => value(Notification {
             kind: "comment",
@@ -101,26 +105,25 @@ fn data(kind: &str, change: &ChangeEvent) -> Option<serde_json::Value> {
             value(CommentJson::from(c))
         }
         &ChangeEvent::CommentDeleted { id, post_id } => value(CommentGone { id, post_id }),
-        &ChangeEvent::PostLiked {
-            post_id,
+        ChangeEvent::PostLiked {
+            post,
             user_id,
             liked,
-            like_count,
         } => {
             if notification {
                 value(Notification {
                     kind: "like",
-                    post_id,
-                    user_id,
+                    post_id: post.id,
+                    user_id: *user_id,
                     comment: None,
-                    like_count: Some(like_count),
+                    like_count: Some(post.like_count),
                 })
             } else {
                 value(LikeChange {
-                    post_id,
-                    user_id,
-                    liked,
-                    like_count,
+                    post: PostJson::from(&public_post(post)),
+                    post_id: post.id,
+                    user_id: *user_id,
+                    liked: *liked,
                 })
             }
         }
