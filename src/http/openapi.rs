@@ -48,14 +48,7 @@ pub struct ErrorDoc {
     ),
     // Relative: generators and "Try it out" talk to whichever server served this document.
     servers((url = "/", description = "The server that serves this document")),
-    components(schemas(
-        ErrorDoc,
-        crate::http::events::PostGone,
-        crate::http::events::CommentGone,
-        crate::http::events::LikeChange,
-        crate::http::events::Notification,
-        crate::http::events::Reset,
-    )),
+    components(schemas(ErrorDoc)),
     tags(
         (name = "users", description = "Accounts"),
         (name = "tokens", description = "Logging in and out"),

@@ -30,6 +30,33 @@ use filter::{parse_topics, Filter, TopicsError};
 pub(crate) use frame::{CommentGone, LikeChange, Notification, PostGone, Reset};
 pub use hub::{Hub, HubConfig};
 
+/// One message of the stream: its `id:`, `event:` and `data:` fields. (OpenAPI cannot say that
+/// a body is a sequence of these; this is the schema of each.)
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+struct EventMessage<'a> {
+    /// The event's position in the log.
+    id: i64,
+    /// `post.created`, `post.updated`, `post.deleted`, `comment.created`, `comment.updated`,
+    /// `comment.deleted`, `post.liked`, `feed`, `notification` or `reset`.
+    event: String,
+    data: EventData<'a>,
+}
+
+/// An event's `data`, by event (see `x-events` on the operation for which is which).
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum EventData<'a> {
+    Post(super::PostJson<'a>),
+    Comment(super::comments::CommentJson<'a>),
+    PostGone(PostGone),
+    CommentGone(CommentGone),
+    LikeChange(LikeChange<'a>),
+    Notification(Notification<'a>),
+    Reset(Reset),
+}
+
 /// How long a ticket stays valid.
 const TICKET_TTL: Duration = Duration::from_secs(60);
 
@@ -131,7 +158,7 @@ async fn stream_user(
         ("Last-Event-ID" = Option<i64>, Header, description = "The id of the last event received"),
     ),
     responses(
-        (status = 200, description = "An endless `text/event-stream`", content_type = "text/event-stream", body = String),
+        (status = 200, description = "An endless `text/event-stream` of messages", content_type = "text/event-stream", body = EventMessage),
         (status = 400, description = "A bad parameter", body = ErrorDoc),
         (status = 401, description = "A bad token or ticket, or a private topic without either", body = ErrorDoc),
         (status = 429, description = "Too many streams from this address", body = ErrorDoc),
