@@ -42,21 +42,8 @@ function run(bin, args) {
   });
 }
 
-/**
- * Starts postbase on a free port with a fresh SQLite database in a temp directory.
- * Returns { url, port, log(), stop() }.
- */
-export async function startPostbase({ corsOrigins } = {}) {
-  const bin = postbaseBinary();
-  const dir = await mkdtemp(join(tmpdir(), "postbase-e2e-"));
-  const databaseUrl = `sqlite://${join(dir, "e2e.db")}`;
-  await run(bin, ["migrate", "--database-url", databaseUrl]);
-
-  const args = ["serve", "--addr", "127.0.0.1:0", "--database-url", databaseUrl];
-  if (corsOrigins) args.push("--cors-origins", corsOrigins);
-  // Settings come from the flags alone, not from whatever POSTBASE_* the caller has set.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("POSTBASE_")));
-  env.NO_COLOR = "1";
+/** Spawns `postbase serve` with `args`; resolves with the child and its port once it listens. */
+async function serve(bin, args, env, onOutput) {
   const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"], env });
   let output = "";
   const port = await new Promise((resolvePort, reject) => {
@@ -64,6 +51,7 @@ export async function startPostbase({ corsOrigins } = {}) {
     let found = false;
     const onData = (chunk) => {
       output += chunk;
+      onOutput(chunk);
       if (found) return;
       const match = /listening on (?:http:\/\/)?127\.0\.0\.1:(\d+)/.exec(output);
       if (match) {
@@ -83,22 +71,54 @@ export async function startPostbase({ corsOrigins } = {}) {
       reject(new Error(`postbase exited ${code} before listening:\n${output}`));
     });
   });
+  return { child, port };
+}
+
+/**
+ * Starts postbase on a free port with a fresh SQLite database in a temp directory.
+ * Returns { url, port, log(), crashAndRestart(), stop() }.
+ */
+export async function startPostbase({ corsOrigins } = {}) {
+  const bin = postbaseBinary();
+  const dir = await mkdtemp(join(tmpdir(), "postbase-e2e-"));
+  const databaseUrl = `sqlite://${join(dir, "e2e.db")}`;
+  await run(bin, ["migrate", "--database-url", databaseUrl]);
+
+  const args = (addr) => {
+    const list = ["serve", "--addr", addr, "--database-url", databaseUrl];
+    if (corsOrigins) list.push("--cors-origins", corsOrigins);
+    return list;
+  };
+  // Settings come from the flags alone, not from whatever POSTBASE_* the caller has set.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("POSTBASE_")));
+  env.NO_COLOR = "1";
+  let output = "";
+  const note = (chunk) => (output += chunk);
+  let { child, port } = await serve(bin, args("127.0.0.1:0"), env, note);
   const url = `http://127.0.0.1:${port}`;
   const health = await fetch(`${url}/healthz`);
   if (health.status !== 200) throw new Error(`GET /healthz answered ${health.status}`);
+
+  const stopChild = async (signal) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
 
   return {
     url,
     port,
     log: () => output,
+    /** Kills postbase (SIGKILL, as a crash would), then starts it again on the same port and database. */
+    async crashAndRestart() {
+      await stopChild("SIGKILL");
+      ({ child } = await serve(bin, args(`127.0.0.1:${port}`), env, note));
+    },
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once("exit", r));
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await stopChild("SIGTERM");
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -279,4 +299,39 @@ export async function recordCspViolations(context) {
     });
   });
   return violations;
+}
+
+/**
+ * The id of the first event in postbase's log that `match({ name, data })` accepts, read from
+ * `GET /api/events?since=0` (with `token`, its private topics too); waits up to 5 s for one.
+ */
+export async function eventId(base, match, { token, topics } = {}) {
+  const query = new URLSearchParams({ since: "0" });
+  if (topics) query.set("topics", topics);
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), 5_000);
+  try {
+    const headers = token ? { Authorization: `Bearer ${token}` } : {};
+    const response = await fetch(`${base}/api/events?${query}`, { headers, signal: abort.signal });
+    if (response.status !== 200) throw new Error(`GET /api/events answered ${response.status}`);
+    const decoder = new TextDecoder();
+    let buffered = "";
+    for await (const chunk of response.body) {
+      buffered += decoder.decode(chunk, { stream: true });
+      for (let end = buffered.indexOf("\n\n"); end !== -1; end = buffered.indexOf("\n\n")) {
+        const lines = buffered.slice(0, end).split("\n");
+        buffered = buffered.slice(end + 2);
+        const field = (name) => lines.find((line) => line.startsWith(`${name}: `))?.slice(name.length + 2);
+        const [id, name, data] = [field("id"), field("event"), field("data")];
+        if (id && name && data && match({ name, data: JSON.parse(data) })) return Number(id);
+      }
+    }
+    throw new Error("the event stream ended before the event came");
+  } catch (err) {
+    if (abort.signal.aborted) throw new Error("no such event in the log within 5 s");
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    abort.abort();
+  }
 }

@@ -311,4 +311,11 @@ export class Api {
   async deleteComment(id: number): Promise<void> {
     await this.request<void>("DELETE", `/api/comments/${id}`, { auth: true });
   }
+
+  // --- live updates ---
+
+  /** A ticket that opens the session's event stream once (EventSource cannot send a token). */
+  async eventTicket(): Promise<string> {
+    return (await this.request<{ ticket: string }>("POST", "/api/events/tickets", { auth: true })).data.ticket;
+  }
 }

@@ -1,6 +1,7 @@
 import type { Post } from "./api";
 import type { App } from "./app";
 import { formatTime, h, replaceChildren } from "./dom";
+import type { LikeChange } from "./live";
 import { session } from "./session";
 import { Form, describeError, reportError } from "./ui";
 
@@ -27,12 +28,58 @@ export interface CardOptions {
   onDeleted?: (card: HTMLElement) => void;
 }
 
+/**
+ * What each card shows, for the changes heard live (live.ts) later. `post` is one object for the
+ * card's life: the like button, the edit form and the delete prompt read the latest from it.
+ */
+interface Drawn {
+  post: Post;
+  options: CardOptions;
+  drawLike: () => void;
+}
+
+const drawn = new WeakMap<HTMLElement, Drawn>();
+
+/** The post a card shows, with the changes heard since it was drawn. */
+export function shownPost(card: HTMLElement): Post | undefined {
+  return drawn.get(card)?.post;
+}
+
+const COUNTS = new Set(["like_count", "liked", "comment_count"]);
+
+/**
+ * Applies a change heard live to a card: counts change in place; a new version of the post
+ * redraws the card, except while it is being edited or asks to confirm a delete, so as not to
+ * take the form from under the person's hands (it shows the new version when drawn again).
+ * `liked` stays as it is unless the change has one: it is per person (see `likeChange`).
+ */
+export function updateCard(app: App, card: HTMLElement, change: Partial<Post>): void {
+  const state = drawn.get(card);
+  if (!state) return;
+  Object.assign(state.post, change);
+  if (Object.keys(change).every((key) => COUNTS.has(key))) {
+    state.drawLike();
+    const comments = card.querySelector("[data-testid=comment-count]");
+    if (comments) comments.textContent = commentCountText(state.post.comment_count);
+  } else if (!card.querySelector("form, .confirm")) {
+    showPost(app, card, state.post, state.options);
+  }
+}
+
+/** A like or unlike as a change to a card: the count; and whether liked, if it was this person's. */
+export function likeChange(change: LikeChange): Partial<Post> {
+  const mine = session()?.user.id === change.user_id;
+  return mine ? { like_count: change.like_count, liked: change.liked } : { like_count: change.like_count };
+}
+
 /** Draws `post` into `card` (an `li` in a list, an `article` on the post's page). */
 export function showPost(app: App, card: HTMLElement, post: Post, options: CardOptions = {}): void {
   const author = h("a", { href: userHref(post.author_id), class: "author", testid: "post-author" }, `user #${post.author_id}`);
   void app.authorName(post.author_id).then((name) => (author.textContent = name));
   const edited = post.updated_at !== post.created_at;
   const mine = session()?.user.id === post.author_id;
+  const like = likeButton(app, post);
+  drawn.set(card, { post, options, drawLike: like.draw });
   card.dataset.postId = String(post.id);
   replaceChildren(
     card,
@@ -56,7 +103,7 @@ export function showPost(app: App, card: HTMLElement, post: Post, options: CardO
     h(
       "div",
       { class: "social" },
-      likeButton(app, post),
+      like.button,
       h("a", { href: postHref(post.id), class: "comment-count", testid: "comment-count" }, commentCountText(post.comment_count)),
     ),
     // Only the author gets the buttons; the API enforces the same rule (403) regardless.
@@ -70,35 +117,37 @@ export function showPost(app: App, card: HTMLElement, post: Post, options: CardO
   );
 }
 
-/** ♥ and the count; pressed when the session's user likes the post. Logged out, a click says to log in. */
-function likeButton(app: App, post: Post): HTMLButtonElement {
+/**
+ * ♥ and the count, drawn from `post` (which live changes update); pressed when the session's user
+ * likes the post. Logged out, a click says to log in.
+ */
+function likeButton(app: App, post: Post): { button: HTMLButtonElement; draw: () => void } {
   const count = h("span", { class: "like-count", testid: "like-count" }, post.like_count);
   const label = h("span", { class: "like-label" });
   const button = h("button", { type: "button", class: "like", testid: "like-button" }, label, " ", count);
-  let liked = post.liked === true;
-  const draw = (likes: number) => {
+  const draw = () => {
+    const liked = post.liked === true;
     button.setAttribute("aria-pressed", String(liked));
     button.classList.toggle("liked", liked);
     label.textContent = liked ? "♥ Liked" : "♡ Like";
     button.title = session() ? (liked ? "Unlike" : "Like") : "Log in to like posts";
-    count.textContent = String(likes);
+    count.textContent = String(post.like_count);
   };
-  draw(post.like_count);
+  draw();
   button.addEventListener("click", async () => {
     button.disabled = true;
     try {
-      const updated = await app.api.setLike(post.id, !liked);
-      liked = updated.liked === true;
+      const updated = await app.api.setLike(post.id, post.liked !== true);
       post.like_count = updated.like_count;
-      post.liked = liked;
-      draw(updated.like_count);
+      post.liked = updated.liked === true;
+      draw();
     } catch (err) {
       reportError(err);
     } finally {
       button.disabled = false;
     }
   });
-  return button;
+  return { button, draw };
 }
 
 async function edit(app: App, card: HTMLElement, shown: Post, options: CardOptions): Promise<void> {
@@ -112,9 +161,9 @@ async function edit(app: App, card: HTMLElement, shown: Post, options: CardOptio
     reportError(err);
     return;
   }
-  // The anonymous copy has no `liked`: keep the one shown.
-  const current = { ...post, liked: shown.liked };
-  const cancel = h("button", { type: "button", testid: "cancel-edit", on: { click: () => showPost(app, card, current, options) } }, "Cancel");
+  // Into the card's own copy, which live changes keep current; the anonymous copy has no `liked`.
+  Object.assign(shown, post);
+  const cancel = h("button", { type: "button", testid: "cancel-edit", on: { click: () => showPost(app, card, shown, options) } }, "Cancel");
   const form = new Form(
     "edit-post-form",
     [

@@ -2,6 +2,7 @@ import type { Comment } from "./api";
 import type { App } from "./app";
 import { userHref } from "./card";
 import { formatTime, h, replaceChildren } from "./dom";
+import type { LiveEvent } from "./live";
 import { session } from "./session";
 import { Form, describeError, reportError } from "./ui";
 
@@ -10,14 +11,18 @@ const PAGE_SIZE = 20;
 /**
  * A post's comments, oldest first, growing by a page on each "Load more comments"; with a session,
  * a form to add one. A comment's author (and the post's) may delete it; the API decides (403).
- * `onCountChange` hears +1 / -1 as comments are added and deleted here.
+ * Comments written, edited and deleted elsewhere show up live (live.ts). `onCountChange` hears
+ * +1 / -1 as comments are added and deleted, each once, whether heard live or answered first.
  */
 export class CommentSection {
   readonly element: HTMLElement;
   private readonly list: HTMLOListElement;
   private readonly more: HTMLButtonElement;
   private readonly status: HTMLElement;
-  private readonly shown = new Set<number>();
+  /** Every comment drawn, by id; kept current by live edits, so a redraw shows the latest. */
+  private readonly shown = new Map<number, Comment>();
+  /** Comments deleted, here or elsewhere: counted once, whichever way the news came first. */
+  private readonly gone = new Set<number>();
   private nextCursor: string | null = null;
 
   constructor(
@@ -42,6 +47,7 @@ export class CommentSection {
       this.more,
       this.compose(),
     );
+    app.live.listen(this.element, (event) => this.hear(event));
   }
 
   private compose(): HTMLElement {
@@ -51,13 +57,45 @@ export class CommentSection {
     const form = new Form("comment-form", [{ name: "body", label: "Add a comment", multiline: true }], "Comment", async ({ body }, self) => {
       const comment = await this.app.api.addComment(this.postId, body);
       self.element.reset();
-      // Oldest first: the new one goes last, once the pages before it are all here; until
-      // then it waits for its page (shown now anyway, and not again when that page comes).
-      const li = this.add(comment);
-      if (li) li.dataset.added = "";
-      this.onCountChange(1);
+      this.added(comment);
     });
     return form.element;
+  }
+
+  /**
+   * A new comment, written here or heard of live. Oldest first: it goes last, once the pages
+   * before it are all here; until then it waits for its page (shown now anyway, and not again
+   * when that page comes). Nothing if it is shown already (the event came before the answer).
+   */
+  private added(comment: Comment): void {
+    const li = this.add(comment);
+    if (!li) return;
+    li.dataset.added = "";
+    this.onCountChange(1);
+  }
+
+  private deleted(id: number): void {
+    if (this.gone.has(id)) return;
+    this.gone.add(id);
+    this.item(id)?.remove();
+    this.updateStatus();
+    this.onCountChange(-1);
+  }
+
+  private item(id: number): HTMLLIElement | null {
+    return this.list.querySelector<HTMLLIElement>(`:scope > li[data-comment-id="${id}"]`);
+  }
+
+  private hear(event: LiveEvent): void {
+    if (event.name === "comment.created" && event.data.post_id === this.postId) this.added(event.data);
+    if (event.name === "comment.deleted" && event.data.post_id === this.postId) this.deleted(event.data.id);
+    if (event.name === "comment.updated" && event.data.post_id === this.postId) {
+      const known = this.shown.get(event.data.id);
+      if (!known) return; // on a page not loaded yet: it comes edited
+      Object.assign(known, event.data);
+      const li = this.item(known.id);
+      if (li && !li.querySelector(".confirm")) this.show(li, known);
+    }
   }
 
   async loadFirst(): Promise<void> {
@@ -95,8 +133,8 @@ export class CommentSection {
   }
 
   private add(comment: Comment): HTMLLIElement | null {
-    if (this.shown.has(comment.id)) return null;
-    this.shown.add(comment.id);
+    if (this.shown.has(comment.id) || this.gone.has(comment.id)) return null;
+    this.shown.set(comment.id, comment);
     const li = h("li", { class: "comment", testid: "comment", "data-comment-id": comment.id });
     this.show(li, comment);
     this.list.append(li);
@@ -137,9 +175,7 @@ export class CommentSection {
       yes.disabled = true;
       try {
         await this.app.api.deleteComment(comment.id);
-        li.remove();
-        this.updateStatus();
-        this.onCountChange(-1);
+        this.deleted(comment.id);
       } catch (err) {
         yes.disabled = false;
         error.textContent = describeError(err);

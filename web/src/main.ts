@@ -4,6 +4,7 @@ import { Api, ApiError } from "./api";
 import type { App } from "./app";
 import { resolveApiBase } from "./config";
 import { h, replaceChildren } from "./dom";
+import { Live } from "./live";
 import { clearSession, session, setSession, storedToken } from "./session";
 import { bannerElement, clearBanner, reportError, showBanner } from "./ui";
 import { postView, userView } from "./pages";
@@ -50,14 +51,19 @@ function sessionExpired(): void {
   clearSession();
   renderNav();
   if (hadSession) {
+    live.restart(); // signed out now: reopened without a ticket
     showBanner("Session expired: your login is no longer valid.", { label: "Log in again", href: "#/login", testid: "relogin" });
   } else {
     showBanner("You need to log in first.", { label: "Log in", href: "#/login", testid: "relogin" });
   }
 }
 
+const api = new Api(apiBase, () => session()?.token ?? null, sessionExpired);
+const live = new Live(api, () => session() !== null);
+
 const app: App = {
-  api: new Api(apiBase, () => session()?.token ?? null, sessionExpired),
+  api,
+  live,
   navigate(hash, notice) {
     pendingNotice = notice ?? null;
     if (window.location.hash === hash) render();
@@ -68,7 +74,10 @@ const app: App = {
     pendingNotice = null;
     return notice;
   },
-  sessionChanged: renderNav,
+  sessionChanged() {
+    renderNav();
+    live.restart();
+  },
   authorName(id) {
     let name = authorNames.get(id);
     if (!name) {
@@ -115,6 +124,7 @@ function render(): void {
   const [view, params] = route(window.location.hash);
   document.title = title;
   main.replaceChildren();
+  live.clear(); // the screen that listened is gone
   view(app, main, params);
   window.scrollTo(0, 0);
   main.dataset.route = window.location.hash || "#/";
@@ -128,11 +138,12 @@ async function start(): Promise<void> {
     h("header", {}, nav),
     bannerElement(),
     main,
-    h("footer", {}, "API: ", h("code", { testid: "api-base" }, apiBase)),
+    h("footer", {}, "API: ", h("code", { testid: "api-base" }, apiBase), " · ", live.status),
   );
   window.addEventListener("hashchange", render);
   // A token from earlier in this tab: find out whose it is (and whether it still works).
   const token = storedToken();
+  let failure: unknown = null;
   if (token) {
     try {
       const user = await new Api(apiBase, () => token, () => undefined).profile();
@@ -143,16 +154,18 @@ async function start(): Promise<void> {
         pendingNotice = "Session expired: log in again.";
         history.replaceState(null, "", "#/login"); // no hashchange: rendered just below
       } else {
-        // Cannot tell whether the token is good: keep it for the next reload, say why.
-        renderNav();
-        render();
-        reportError(err);
-        return;
+        failure = err; // cannot tell whether the token is good: keep it for the next reload, say why
       }
     }
   }
+  // The stream first, then the screen: a stream hears every change from the moment it opens, so
+  // a screen loaded after that misses none, where one loaded before could miss a change made in
+  // between. Not for long, though: an API that does not answer must not leave the page blank.
+  live.restart();
+  await Promise.race([live.ready, new Promise((resolve) => window.setTimeout(resolve, 1000))]);
   renderNav();
   render();
+  if (failure) reportError(failure);
 }
 
 void start();

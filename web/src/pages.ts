@@ -1,5 +1,6 @@
 import { ApiError } from "./api";
-import { commentCountText, showPost } from "./card";
+import type { App } from "./app";
+import { likeChange, showPost, shownPost, updateCard } from "./card";
 import { CommentSection } from "./comments";
 import { h } from "./dom";
 import { showUser } from "./people";
@@ -17,12 +18,36 @@ function notFound(main: HTMLElement, what: string): void {
   );
 }
 
+const backLink = (): HTMLElement => h("p", { class: "back" }, h("a", { href: "#/", testid: "back-to-posts" }, "← All posts"));
+
+/**
+ * Keeps a post's page current (live.ts): edits and likes of the post (its comments listen for
+ * themselves), its deletion by someone else, and a reset (missed events: fetch it all again).
+ */
+function followPost(app: App, main: HTMLElement, article: HTMLElement, comments: CommentSection): void {
+  const id = Number(article.dataset.postId);
+  app.live.listen(article, (event) => {
+    if (event.name === "post.updated" && event.data.id === id) updateCard(app, article, event.data);
+    if (event.name === "post.liked" && event.data.post_id === id) updateCard(app, article, likeChange(event.data));
+    if (event.name === "post.deleted" && event.data.id === id) {
+      main.replaceChildren(backLink(), h("p", { class: "status", testid: "post-gone" }, "This post has just been deleted."));
+    }
+    if (event.name === "reset") {
+      void app.api
+        .post(id, true)
+        .then(({ post }) => updateCard(app, article, post))
+        .catch(reportError);
+      void comments.loadFirst();
+    }
+  });
+}
+
 /** A post's permalink: the post, its comments (oldest first) and, with a session, a comment form. */
 export const postView: View = (app, main, params) => {
   const id = Number(params.id);
   const article = h("article", { class: "post single", testid: "post" });
   const status = h("p", { class: "status", testid: "post-status" }, "Loading the post…");
-  main.append(h("p", { class: "back" }, h("a", { href: "#/", testid: "back-to-posts" }, "← All posts")), status, article);
+  main.append(backLink(), status, article);
   void (async () => {
     try {
       // With the session's token, so that the like button shows whether it is liked.
@@ -31,10 +56,10 @@ export const postView: View = (app, main, params) => {
       document.title = `${post.title} · postbase`;
       showPost(app, article, post, { onDeleted: () => app.navigate("#/", "The post is deleted.") });
       const comments = new CommentSection(app, post.id, post.author_id, (delta) => {
-        post.comment_count = Math.max(0, post.comment_count + delta);
-        const count = article.querySelector("[data-testid=comment-count]");
-        if (count) count.textContent = commentCountText(post.comment_count);
+        const count = shownPost(article)?.comment_count ?? 0; // an edit saved here draws a new copy
+        updateCard(app, article, { comment_count: Math.max(0, count + delta) });
       });
+      followPost(app, main, article, comments);
       main.append(comments.element);
       await comments.loadFirst();
     } catch (err) {

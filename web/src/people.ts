@@ -109,6 +109,7 @@ function followButton(app: App, card: HTMLElement, user: User, options: UserCard
     try {
       const updated = await app.api.setFollow(user.id, !following);
       const next = { ...user, ...updated };
+      app.live.restart(); // a stream's feed is of the people followed when it opened
       showUser(app, card, next, options);
       card.querySelector<HTMLElement>("[data-testid=follow-button]")?.focus();
       options.onChange?.(next);

@@ -1,7 +1,8 @@
 import { ApiError, type Page, type Post } from "./api";
 import type { App } from "./app";
-import { parseTags, showPost } from "./card";
+import { likeChange, parseTags, showPost, shownPost, updateCard } from "./card";
 import { h } from "./dom";
+import type { LiveEvent } from "./live";
 import { Form, reportError } from "./ui";
 
 const PAGE_SIZE = 20;
@@ -16,7 +17,10 @@ export interface PostFilter {
   feed?: boolean;
 }
 
-/** A list of posts, newest first, that grows by one page on each "Load more" (cursor pagination). */
+/**
+ * A list of posts, newest first, that grows by one page on each "Load more" (cursor pagination),
+ * and changes as it hears of changes (live.ts): new posts at the top, edits, deletions, counts.
+ */
 export class PostList {
   readonly element: HTMLElement;
   private readonly list: HTMLOListElement;
@@ -34,6 +38,7 @@ export class PostList {
     this.status = h("p", { class: "status", testid: "list-status" }, "Loading posts…");
     this.more = h("button", { type: "button", class: "more", testid: "load-more", hidden: true, on: { click: () => void this.loadMore() } }, "Load more");
     this.element = h("section", { class: "post-list" }, this.list, this.status, this.more);
+    app.live.listen(this.element, (event) => this.hear(event));
   }
 
   async loadFirst(): Promise<void> {
@@ -73,7 +78,8 @@ export class PostList {
     try {
       const page = await this.page(this.nextCursor);
       if (generation !== this.generation) return; // the list was reloaded meanwhile
-      for (const post of page.items) this.list.append(this.item(post));
+      // A post heard of live while the page was on its way may be in it too.
+      for (const post of page.items) if (!this.card(post.id)) this.list.append(this.item(post));
       this.nextCursor = page.nextCursor;
       this.more.hidden = this.nextCursor === null;
       this.updateStatus();
@@ -104,10 +110,70 @@ export class PostList {
     return tag ? `No posts tagged ${tag}.` : "No posts yet.";
   }
 
-  /** Shows a post just written at the top, without reloading the list. */
+  /** Shows a post just written at the top, without reloading the list; if shown already, updates it. */
   prepend(post: Post): void {
-    this.list.prepend(this.item(post));
+    const shown = this.card(post.id);
+    if (shown) updateCard(this.app, shown, post);
+    else this.list.prepend(this.item(post));
     this.updateStatus();
+  }
+
+  private card(id: number): HTMLElement | null {
+    return this.list.querySelector<HTMLElement>(`:scope > li[data-post-id="${id}"]`);
+  }
+
+  private remove(card: HTMLElement): void {
+    card.remove();
+    this.updateStatus();
+  }
+
+  /**
+   * Whether a post heard of live goes at the top. Only where the event alone tells: a search
+   * would need the API to say whether the post matches, so there only the posts shown change.
+   */
+  private takesNew(event: LiveEvent & { data: Post }): boolean {
+    const { feed, author, tag, q } = this.filter;
+    if (feed) return event.name === "feed";
+    if (event.name !== "post.created" || q) return false;
+    return (author === undefined || author === event.data.author_id) && (!tag || event.data.tags.includes(tag));
+  }
+
+  private hear(event: LiveEvent): void {
+    switch (event.name) {
+      case "post.created":
+      case "feed":
+        if (this.card(event.data.id) || this.takesNew(event)) this.prepend(event.data);
+        break;
+      case "post.updated": {
+        const card = this.card(event.data.id);
+        if (!card) break;
+        if (this.filter.tag && !event.data.tags.includes(this.filter.tag)) this.remove(card);
+        else updateCard(this.app, card, event.data);
+        break;
+      }
+      case "post.deleted": {
+        const card = this.card(event.data.id);
+        if (card) this.remove(card);
+        break;
+      }
+      case "post.liked": {
+        const card = this.card(event.data.post_id);
+        if (card) updateCard(this.app, card, likeChange(event.data));
+        break;
+      }
+      case "comment.created":
+      case "comment.deleted": {
+        const card = this.card(event.data.post_id);
+        const shown = card && shownPost(card);
+        if (!card || !shown) break;
+        const delta = event.name === "comment.created" ? 1 : -1;
+        updateCard(this.app, card, { comment_count: Math.max(0, shown.comment_count + delta) });
+        break;
+      }
+      case "reset":
+        void this.loadFirst();
+        break;
+    }
   }
 
   private item(post: Post): HTMLLIElement {
