@@ -157,6 +157,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::UsernameTaken => Self::Conflict("Username already taken"),
+            StoreError::EmailTaken => Self::Conflict("Email already taken"),
             StoreError::Unavailable(detail) | StoreError::SchemaGone(detail) => {
                 Self::Unavailable(detail)
             }

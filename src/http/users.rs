@@ -56,7 +56,7 @@ struct SignUp {
     responses(
         (status = 201, description = "The new account", body = PublicUser,
             headers(("Location" = String, description = "`/api/users/{id}`"), ("ETag" = String, description = "The user's version"))),
-        (status = 409, description = "`Username already taken` (case-insensitively), or a request with this `Idempotency-Key` still in progress", body = ErrorDoc),
+        (status = 409, description = "`Username already taken` or `Email already taken` (each case-insensitively), or a request with this `Idempotency-Key` still in progress", body = ErrorDoc),
         (status = 422, description = "This `Idempotency-Key` was used with a different request", body = ErrorDoc),
     ))]
 async fn create(
@@ -197,6 +197,7 @@ async fn show(
         (status = 200, description = "The changed user", body = PrivateUser,
             headers(("ETag" = String, description = "The user's new version"))),
         (status = 403, description = "Not this user and not an admin", body = ErrorDoc),
+        (status = 409, description = "`Email already taken`: another account has this email (case-insensitively)", body = ErrorDoc),
     ))]
 async fn update(
     State(state): State<AppState>,

@@ -78,6 +78,8 @@ impl<T> Change<T> {
 pub enum StoreError {
     #[error("username already taken")]
     UsernameTaken,
+    #[error("email already taken")]
+    EmailTaken,
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     /// The database or its tables are gone (dropped while serving): unusable until they are back,
@@ -104,6 +106,8 @@ impl StoreError {
     pub fn violated(constraint: &str, detail: String) -> Self {
         match constraint {
             "users_username_lower" | "users.username" => Self::UsernameTaken,
+            // SQLite names an expression index as `index 'name'`.
+            "users_email_lower" | "index 'users_email_lower'" => Self::EmailTaken,
             "comments_post_id_fkey" | "likes_post_id_fkey" | "post_tags_post_id_fkey" => {
                 Self::PostGone
             }

@@ -266,6 +266,16 @@ pub(super) fn document_events(doc: &mut serde_json::Value) {
     if let Some(op) = doc.pointer_mut("/paths/~1api~1events/get") {
         op["x-events"] = events;
     }
+    // `anyOf`, not the `oneOf` an untagged enum makes: the shapes overlap (a `PostGone` is a
+    // part of a `Post`), and which one `data` has is said by `event`, not by the data itself.
+    if let Some(data) = doc
+        .pointer_mut("/components/schemas/EventData")
+        .and_then(|d| d.as_object_mut())
+    {
+        if let Some(shapes) = data.remove("oneOf") {
+            data.insert("anyOf".to_owned(), shapes);
+        }
+    }
 }
 
 /// A stream ticket.

@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0004_follows_profiles_search.sql"),
     include_str!("../../../migrations/sqlite/0005_search_terms.sql"),
     include_str!("../../../migrations/sqlite/0006_event_log.sql"),
+    include_str!("../../../migrations/sqlite/0007_unique_emails.sql"),
 ];
 
 /// Most read connections kept open; more are opened under load and closed when returned.
