@@ -38,3 +38,6 @@ Run through `bench/run`, which makes the venv this needs. Steps:
 #   social_report.py  their tables, notes and targets
 #   output.py     notes, stdout, results.json / results.md / chart.png
 #   cli.py        the flags and the run from start to finish
+# and, for bench/realtime (its own command; the streams and the checks are bench/realtime_client):
+#   realtime.py   the event-stream parts: seeding, servers, the client's runs, the flags
+#   realtime_report.py  their targets, details, realtime.md and realtime.json

@@ -40,17 +40,19 @@ def call(port, method, path, body=None, headers=None, timeout=10):
 
 
 class Server:
-    def __init__(self, kind, db, flask_workers=4, database_url=None):
-        """database_url (postbase only): serve this database (e.g. PostgreSQL) instead of db's file."""
+    def __init__(self, kind, db, flask_workers=4, database_url=None, extra_args=(), name=None):
+        """database_url (postbase only): serve this database (e.g. PostgreSQL) instead of db's file;
+        extra_args (postbase only): more `serve` flags; name: of the log file, when several servers
+        of one kind run at once."""
         self.kind = kind
         self.db = db
         self.port = free_port()
-        self.log_path = WORK / f"{kind}.log"
+        self.log_path = WORK / f"{name or kind}.log"
         addr = f"127.0.0.1:{self.port}"
         env = dict(os.environ)
         if kind == "postbase":
             cmd = [str(common.POSTBASE_BIN), "serve", "--addr", addr, "--database-url",
-                   database_url or f"sqlite://{db}"]
+                   database_url or f"sqlite://{db}", *map(str, extra_args)]
             env["RUST_LOG"] = "warn"
         elif kind == "bare":
             cmd = [str(common.BARE_BIN), addr, str(db)]
