@@ -30,6 +30,7 @@ fn page_serialisation(c: &mut Criterion) {
             id,
             title: format!("Post number {id}: a title of ordinary length"),
             body: "A body of a few sentences, as a typical post would have. ".repeat(4),
+            summary: String::new(),
             author_id: id % 7 + 1,
             tags: vec!["rust".into(), "web".into()],
             like_count: id * 3,

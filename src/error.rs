@@ -244,3 +244,33 @@ impl IntoResponse for ApiError {
         res
     }
 }
+
+/// An error as the RealWorld (Conduit) API shows it: `{"errors": {"body": ["<sentence>"]}}`,
+/// validation failures as 422 (that API's status for them); every other status as above.
+#[derive(Debug)]
+pub struct Conduit(pub ApiError);
+
+impl<E: Into<ApiError>> From<E> for Conduit {
+    fn from(e: E) -> Self {
+        Self(e.into())
+    }
+}
+
+impl IntoResponse for Conduit {
+    fn into_response(self) -> Response {
+        let status = match &self.0 {
+            ApiError::BadRequest { .. } | ApiError::Unprocessable(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            other => other.status(),
+        };
+        let message = self.0.to_string();
+        // Headers (Retry-After, the request id on faults) as postbase's own answer has them.
+        let mut res = self.0.into_response();
+        *res.status_mut() = status;
+        let body = serde_json::json!({"errors": {"body": [message]}});
+        *res.body_mut() = axum::body::Body::from(body.to_string());
+        res.headers_mut().remove(header::CONTENT_LENGTH);
+        res
+    }
+}

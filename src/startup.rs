@@ -80,6 +80,7 @@ impl Application {
         hub.start();
         let state = AppState(Arc::new(App {
             hub: hub.clone(),
+            realworld: config.realworld,
             store: store.clone(),
             hasher: PasswordHasher::new(),
             limits: Limits {

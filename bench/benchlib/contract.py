@@ -13,7 +13,7 @@ from .server import call
 # What a user shows besides id, username and created_at: the profile and its counts.
 PROFILE = {"bio", "image", "follower_count", "following_count", "post_count"}
 TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
-POST_KEYS = {"id", "title", "body", "author_id", "tags", "like_count", "comment_count",
+POST_KEYS = {"id", "title", "body", "summary", "author_id", "tags", "like_count", "comment_count",
              "created_at", "updated_at"}
 
 

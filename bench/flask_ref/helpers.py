@@ -49,6 +49,7 @@ def post_json(post, viewer=None):
         "id": post.id,
         "title": post.title,
         "body": post.body,
+        "summary": post.summary or "",
         "author_id": post.author_id,
         "tags": [t.name for t in post.tags],
         "like_count": post.like_count,

@@ -64,6 +64,7 @@ class Post(db.Model):
     author_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
     title = db.Column(db.String, nullable=False)
     body = db.Column(db.String, nullable=False, default="")
+    summary = db.Column(db.String, nullable=False, default="")
     version = db.Column(db.Integer, nullable=False, default=1)
     created_at = db.Column(db.Integer, nullable=False)
     updated_at = db.Column(db.Integer, nullable=False)

@@ -311,6 +311,10 @@ pub struct ServeConfig {
     )]
     pub events_max_subscribers_per_ip: usize,
 
+    /// Serve the RealWorld (Conduit) API at `/realworld/api` as well.
+    #[arg(long, env = "POSTBASE_REALWORLD", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub realworld: bool,
+
     /// Events queued for one stream before it counts as too slow and is closed (it resumes).
     #[arg(long, env = "POSTBASE_EVENTS_BUFFER", default_value_t = 256)]
     pub events_buffer: usize,

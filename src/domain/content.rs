@@ -4,7 +4,7 @@ use serde::Deserialize;
 
 use super::text::{not_blank_text, parsed_from_string};
 
-parsed_from_string!(CommentBody);
+parsed_from_string!(CommentBody, Summary);
 
 impl TryFrom<Vec<String>> for Tags {
     type Error = &'static str;
@@ -19,6 +19,27 @@ not_blank_text!(
     10_000,
     "must be at most 10000 characters"
 );
+
+/// A post's summary (what lists and the RealWorld API's `description` show): 0-300 characters of
+/// any text, stored as sent (empty: none).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Summary(String);
+
+impl Summary {
+    pub const MAX: usize = 300;
+
+    pub fn parse(s: &str) -> Result<Self, &'static str> {
+        if s.chars().count() > Self::MAX {
+            return Err("must be at most 300 characters");
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
 
 /// A post's tags: at most [`Tags::MAX`], each a [`Tags::PATTERN`] word, lower-cased, duplicates
 /// dropped (after lower-casing), order kept. The count is of the tags as sent, so that the

@@ -7,7 +7,7 @@ mod search;
 mod text;
 mod time;
 
-pub use content::{CommentBody, Tags};
+pub use content::{CommentBody, Summary, Tags};
 pub use profile::{Bio, ImageUrl};
 pub use search::{fold, terms, SearchQuery};
 pub use text::{Email, Password, PostBody, PostTitle, Username};

@@ -20,6 +20,7 @@ pub mod pagination;
 mod post_json;
 mod posts;
 pub mod rate_limit;
+pub mod realworld;
 mod schema;
 mod tags;
 mod tokens;
@@ -72,6 +73,8 @@ pub struct App {
     pub metrics: metrics::Metrics,
     /// The realtime hub behind `GET /api/events`.
     pub hub: Arc<events::Hub>,
+    /// Whether the RealWorld API is mounted at `/realworld/api` (`--realworld`).
+    pub realworld: bool,
     /// Whether `GET /metrics` answers on the API's address (`--metrics`, and no `--metrics-addr`).
     pub metrics_enabled: bool,
 }
@@ -92,6 +95,9 @@ pub fn app(state: AppState, extra: Option<Router<AppState>>) -> Router {
     let (mut routes, doc) = api_router().split_for_parts();
     openapi::publish(doc);
     routes = routes.merge(docs::router());
+    if state.realworld {
+        routes = routes.merge(realworld::router());
+    }
     if let Some(extra) = extra {
         routes = routes.merge(extra);
     }

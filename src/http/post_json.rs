@@ -19,6 +19,8 @@ pub struct PostJson<'a> {
     id: i64,
     title: &'a str,
     body: &'a str,
+    /// 0-300 characters; `""` when there is none.
+    summary: &'a str,
     author_id: i64,
     /// Lower case, in the order given.
     tags: &'a [String],
@@ -40,6 +42,7 @@ impl<'a> From<&'a Post> for PostJson<'a> {
             id: p.id,
             title: &p.title,
             body: &p.body,
+            summary: &p.summary,
             author_id: p.author_id,
             tags: &p.tags,
             like_count: p.like_count,

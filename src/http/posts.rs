@@ -16,7 +16,7 @@ use super::pagination::{finish_page, page_response, ListKind, ListParams};
 use super::post_json::PostPage;
 pub(super) use super::post_json::{post_response, varies_by_token, PostJson};
 use super::{created, parse_id, AppState};
-use crate::domain::{PostBody, PostTitle, Tags, Timestamp};
+use crate::domain::{PostBody, PostTitle, Summary, Tags, Timestamp};
 use crate::error::ApiError;
 use crate::store::{NewPost, Post, PostChanges};
 
@@ -36,6 +36,9 @@ struct PostInput {
     /// Absent means empty.
     #[schema(inline)]
     body: Option<PostBody>,
+    /// Absent means empty.
+    #[schema(inline)]
+    summary: Option<Summary>,
     /// Absent means none.
     #[schema(inline)]
     tags: Option<Tags>,
@@ -48,6 +51,8 @@ struct PostPatch {
     title: Option<PostTitle>,
     #[schema(inline)]
     body: Option<PostBody>,
+    #[schema(inline)]
+    summary: Option<Summary>,
     #[schema(inline)]
     tags: Option<Tags>,
 }
@@ -122,6 +127,7 @@ async fn create(
         author_id: caller.user.id,
         title: input.title.into_inner(),
         body: input.body.unwrap_or_default().into_inner(),
+        summary: input.summary.unwrap_or_default().into_inner(),
         tags: input.tags.unwrap_or_default().into_inner(),
     };
     let post = state.store.create_post(new, Timestamp::now()).await?;
@@ -251,6 +257,7 @@ async fn replace(
     let changes = PostChanges {
         title: Some(input.title.into_inner()),
         body: Some(input.body.unwrap_or_default().into_inner()),
+        summary: Some(input.summary.unwrap_or_default().into_inner()),
         tags: Some(input.tags.unwrap_or_default().into_inner()),
     };
     apply(&state, &id, &caller, &headers, changes).await
@@ -282,6 +289,7 @@ async fn update(
     let changes = PostChanges {
         title: patch.title.map(PostTitle::into_inner),
         body: patch.body.map(PostBody::into_inner),
+        summary: patch.summary.map(Summary::into_inner),
         tags: patch.tags.map(Tags::into_inner),
     };
     apply(&state, &id, &caller, &headers, changes).await

@@ -6,7 +6,9 @@ use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, SchemaType, T
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::domain::{Bio, CommentBody, Email, Password, PostBody, PostTitle, Tags, Username};
+use crate::domain::{
+    Bio, CommentBody, Email, Password, PostBody, PostTitle, Summary, Tags, Username,
+};
 
 fn string(min: Option<usize>, max: usize, pattern: Option<&str>, about: &str) -> RefOr<Schema> {
     ObjectBuilder::new()
@@ -63,6 +65,15 @@ schema!(
 schema!(
     PostBody,
     string(None, PostBody::MAX_BYTES, None, "Up to 64 KiB of UTF-8.")
+);
+schema!(
+    Summary,
+    string(
+        None,
+        Summary::MAX,
+        None,
+        "A short summary for lists; `\"\"` for none."
+    )
 );
 schema!(
     CommentBody,

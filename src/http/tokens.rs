@@ -19,6 +19,7 @@ use super::AppState;
 use crate::auth::{Admitted, Token};
 use crate::domain::{Password, Timestamp, Username};
 use crate::error::ApiError;
+use crate::store::User;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -82,10 +83,29 @@ async fn login(
         return Err(ApiError::InvalidCredentials);
     }
     let account = username.as_str().to_ascii_lowercase();
+    let (user, token, expires_at) = sign_in(&state, client, &account, &password).await?;
+    let body = Issued {
+        token: token.as_str(),
+        expires_at,
+        user: private(&user),
+    };
+    Ok(no_store((StatusCode::CREATED, Json(body)).into_response()))
+}
+
+/// Checks `password` for the account named `account` (a username in ASCII lower case) under the
+/// login throttle, and issues a token: the user, the token and its expiry. An account that does
+/// not exist costs the same time as a wrong password (a decoy hash) and gets the same 401. The
+/// RealWorld surface, which logs in by email, names its accounts through here too.
+pub(super) async fn sign_in(
+    state: &AppState,
+    client: std::net::IpAddr,
+    account: &str,
+    password: &str,
+) -> Result<(User, Token, Timestamp), ApiError> {
     let Admitted {
         attempt,
         credentials: found,
-    } = match state.throttle.begin(&account, client).await? {
+    } = match state.throttle.begin(account, client).await? {
         Ok(admitted) => admitted,
         Err(wait) => {
             Metrics::count(&state.metrics.logins_throttled);
@@ -102,7 +122,7 @@ async fn login(
     // Unknown users are checked against a decoy hash: same answer, same time as a wrong password.
     let ok = state
         .hasher
-        .verify(&password, found.as_ref().map(|c| c.password_hash.as_str()))
+        .verify(password, found.as_ref().map(|c| c.password_hash.as_str()))
         .await?;
     let known = found.is_some();
     let Some(credentials) = found.filter(|_| ok) else {
@@ -119,20 +139,24 @@ async fn login(
     attempt.succeeded().await;
     Metrics::count(&state.metrics.logins_succeeded);
     let user = credentials.user;
+    let (token, expires_at) = issue_token(state, user.id).await?;
+    Ok((user, token, expires_at))
+}
+
+/// A new token for `user_id`, stored hashed, lasting `--token-ttl`.
+pub(super) async fn issue_token(
+    state: &AppState,
+    user_id: i64,
+) -> Result<(Token, Timestamp), ApiError> {
     let token = Token::generate();
     let now = Timestamp::now();
     let expires_at = now.plus(state.limits.token_ttl);
     state
         .store
-        .create_token(user.id, token.hash().0, now, expires_at)
+        .create_token(user_id, token.hash().0, now, expires_at)
         .await?;
     Metrics::count(&state.metrics.tokens_issued);
-    let body = Issued {
-        token: token.as_str(),
-        expires_at,
-        user: private(&user),
-    };
-    Ok(no_store((StatusCode::CREATED, Json(body)).into_response()))
+    Ok((token, expires_at))
 }
 
 /// Log out: revoke the token this request carries.

@@ -12,6 +12,9 @@ pub struct Post {
     pub id: i64,
     pub title: String,
     pub body: String,
+    /// 0-300 characters; empty when none was given.
+    #[serde(default)]
+    pub summary: String,
     pub author_id: i64,
     /// Lower case, in the order given, no duplicates.
     pub tags: Vec<String>,
@@ -32,6 +35,7 @@ impl Post {
             id,
             title: new.title,
             body: new.body,
+            summary: new.summary,
             author_id: new.author_id,
             tags: new.tags,
             like_count: 0,
@@ -49,6 +53,7 @@ pub struct NewPost {
     pub author_id: i64,
     pub title: String,
     pub body: String,
+    pub summary: String,
     pub tags: Vec<String>,
 }
 
@@ -57,6 +62,7 @@ pub struct NewPost {
 pub struct PostChanges {
     pub title: Option<String>,
     pub body: Option<String>,
+    pub summary: Option<String>,
     pub tags: Option<Vec<String>>,
 }
 
@@ -96,6 +102,19 @@ pub trait PostStore {
         viewer: Option<i64>,
         page: PageQuery,
     ) -> StoreResult<Vec<Post>>;
+    /// Newest first, skipping `offset` posts (offset paging, as the RealWorld API has it: each
+    /// page walks past the posts before it, so a deep page costs in proportion to its offset).
+    async fn list_posts_at(
+        &self,
+        filter: PostFilter,
+        viewer: Option<i64>,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<Post>>;
+    /// How many posts `filter` selects: with no filter or one of author, tag, liker or feed, read
+    /// from the counts kept in each write's transaction (no rows are counted); otherwise counted
+    /// along the most selective filter's index.
+    async fn count_posts(&self, filter: PostFilter) -> StoreResult<i64>;
     async fn update_post(
         &self,
         id: i64,
@@ -120,18 +139,18 @@ pub mod sql {
             "p.id, p.title, p.body, p.author_id, p.tags, p.like_count, p.comment_count,
              CASE WHEN CAST(?1 AS BIGINT) IS NULL THEN NULL
                   ELSE EXISTS (SELECT 1 FROM likes v WHERE v.user_id = ?1 AND v.post_id = p.id) END,
-             p.created_at, p.updated_at, p.version"
+             p.created_at, p.updated_at, p.version, p.summary"
         };
     }
 
     pub const INSERT: &str =
-        "INSERT INTO posts (author_id, title, body, tags, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING id, version";
+        "INSERT INTO posts (author_id, title, body, tags, created_at, updated_at, summary)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6) RETURNING id, version";
     pub const BY_ID: &str = concat!("SELECT ", columns!(), " FROM posts p WHERE p.id = ?2");
     pub const EXISTS: &str = "SELECT 1 FROM posts WHERE id = ?1";
     pub const UPDATE: &str = "UPDATE posts SET title = coalesce(?2, title),
              body = coalesce(?3, body), tags = coalesce(?4, tags),
-             version = version + 1, updated_at = ?5
+             summary = coalesce(?7, summary), version = version + 1, updated_at = ?5
          WHERE id = ?1 AND (CAST(?6 AS BIGINT) IS NULL OR version = ?6) RETURNING id";
     pub const DELETE: &str =
         "DELETE FROM posts WHERE id = ?1 AND (CAST(?2 AS BIGINT) IS NULL OR version = ?2)
@@ -259,8 +278,60 @@ pub mod sql {
                AND (CAST(?7 AS BIGINT) IS NULL
                     OR EXISTS (SELECT 1 FROM feed e WHERE e.user_id = ?7 AND e.post_id = p.id))
                AND ({search})
-             ORDER BY {order} DESC LIMIT ?6",
+             ORDER BY {order} DESC LIMIT ?6 OFFSET ?9",
             columns!()
         )
+    }
+
+    /// Which value [`count`]'s statement takes as `?1`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum CountBy {
+        Nothing,
+        Author,
+        Tag,
+        Liker,
+        Feed,
+        /// The list's own nine parameters: the rows are counted.
+        List,
+    }
+
+    /// The statement that counts what `filter` selects (see `PostStore::count_posts`).
+    pub fn count(filter: &PostFilter, dialect: Dialect) -> (String, CountBy) {
+        let given = [
+            filter.author.is_some(),
+            filter.tag.is_some(),
+            filter.liked_by.is_some(),
+            filter.feed_of.is_some(),
+            filter.search.is_some(),
+        ];
+        let statement = match given {
+            [false, false, false, false, false] => (
+                "SELECT CAST(coalesce(sum(n), 0) AS BIGINT) FROM post_totals",
+                CountBy::Nothing,
+            ),
+            [true, false, false, false, false] => (
+                "SELECT coalesce((SELECT post_count FROM users WHERE id = ?1), 0)",
+                CountBy::Author,
+            ),
+            [false, true, false, false, false] => (
+                "SELECT coalesce((SELECT count FROM tag_counts WHERE name = ?1), 0)",
+                CountBy::Tag,
+            ),
+            [false, false, true, false, false] => (
+                "SELECT coalesce((SELECT liked_count FROM users WHERE id = ?1), 0)",
+                CountBy::Liker,
+            ),
+            // The feed holds the posts of the people followed: the sum of their post counts.
+            [false, false, false, true, false] => (
+                "SELECT CAST(coalesce(sum(u.post_count), 0) AS BIGINT) FROM follows f
+                 JOIN users u ON u.id = f.followee_id WHERE f.follower_id = ?1",
+                CountBy::Feed,
+            ),
+            _ => {
+                let list = list(filter, dialect);
+                return (format!("SELECT count(*) FROM ({list}) c"), CountBy::List);
+            }
+        };
+        (statement.0.to_owned(), statement.1)
     }
 }

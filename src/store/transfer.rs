@@ -68,9 +68,9 @@ const FORMAT: &str = "postbase-export";
 /// again inside the import's transaction.
 pub const NOT_EMPTY: &str =
     "the target database already holds users, tokens or posts; import only into an empty one";
-/// 4: profiles (bio, image) and follows. 3 (comments, likes and tags), 2 (the trailer, none of
-/// those) and 1 (no trailer) are still read.
-const VERSION: u32 = 4;
+/// 5: post summaries. 4 (profiles and follows), 3 (comments, likes and tags), 2 (the trailer,
+/// none of those) and 1 (no trailer) are still read.
+const VERSION: u32 = 5;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {

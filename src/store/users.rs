@@ -22,6 +22,8 @@ pub struct User {
     pub follower_count: i64,
     pub following_count: i64,
     pub post_count: i64,
+    /// How many posts the user likes (kept by triggers, like the counts above).
+    pub liked_count: i64,
     /// Whether the viewer the user was read for follows them; `None` when read for nobody.
     pub following: Option<bool>,
 }
@@ -54,6 +56,9 @@ pub struct UserChanges {
     pub bio: Option<String>,
     /// `Some(None)` clears the image.
     pub image: Option<Option<String>>,
+    /// A new username (the RealWorld API can rename); taken, whatever its case, is
+    /// [`super::StoreError::UsernameTaken`].
+    pub username: Option<String>,
 }
 
 #[async_trait]
@@ -64,6 +69,14 @@ pub trait UserStore {
     async fn user(&self, id: i64, viewer: Option<i64>) -> StoreResult<Option<User>>;
     /// Looked up case-insensitively.
     async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>>;
+    /// As [`UserStore::credentials`], by email (any case): emails are unique case-insensitively.
+    async fn credentials_by_email(&self, email: &str) -> StoreResult<Option<Credentials>>;
+    /// The user with this username (any case), as `viewer` sees them.
+    async fn user_by_username(
+        &self,
+        username: &str,
+        viewer: Option<i64>,
+    ) -> StoreResult<Option<User>>;
     /// Oldest first; `page.after` is the id the previous page ended on.
     async fn list_users(&self, page: PageQuery, viewer: Option<i64>) -> StoreResult<Vec<User>>;
     /// Checks the version and writes in one statement; a new password revokes the user's other
@@ -108,7 +121,9 @@ pub mod sql {
                 $p,
                 "following_count, ",
                 $p,
-                "post_count"
+                "post_count, ",
+                $p,
+                "liked_count"
             )
         };
     }
@@ -130,7 +145,7 @@ pub mod sql {
     pub(crate) use following_column;
 
     /// How many columns `columns!` has: what a statement adds after them starts here.
-    pub const COLUMN_COUNT: usize = 11;
+    pub const COLUMN_COUNT: usize = 12;
     pub const INSERT: &str = concat!(
         "INSERT INTO users (username, email, password_hash, admin, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING ",
@@ -158,7 +173,7 @@ pub mod sql {
         "UPDATE users SET email = CASE WHEN ?3 THEN ?4 ELSE email END,
              password_hash = coalesce(?5, password_hash), admin = coalesce(?7, admin),
              bio = coalesce(?8, bio), image = CASE WHEN ?9 THEN ?10 ELSE image END,
-             version = version + 1, updated_at = ?6
+             username = coalesce(?11, username), version = version + 1, updated_at = ?6
          WHERE id = ?1 AND (CAST(?2 AS BIGINT) IS NULL OR version = ?2)
          RETURNING ",
         columns!("")

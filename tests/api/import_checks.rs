@@ -90,7 +90,7 @@ async fn a_duplicated_id_is_refused_by_line_with_nothing_imported_and_a_correcte
     assert!(String::from_utf8_lossy(&out.stderr).contains("imported 1 users, 0 tokens, 600 posts"));
     // Exported again, it is a version 3 dump, which moves on byte for byte.
     let exported = export(&db.url).await;
-    assert!(exported.starts_with("{\"format\":\"postbase-export\",\"version\":4}\n"));
+    assert!(exported.starts_with("{\"format\":\"postbase-export\",\"version\":5}\n"));
     let again = TestDb::new(&backend).await;
     assert!(import(&again.url, &exported).await.status.success());
     assert_eq!(export(&again.url).await, exported);

@@ -37,6 +37,8 @@ mod pagination;
 mod pg_tls;
 mod posts;
 mod process;
+mod realworld;
+mod realworld_articles;
 mod search;
 mod store;
 mod store_follows;

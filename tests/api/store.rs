@@ -31,6 +31,7 @@ pub(crate) async fn post(store: &DynStore, author_id: i64, title: &str, tags: &[
         author_id,
         title: title.into(),
         body: String::new(),
+        summary: String::new(),
         tags: tags.iter().map(|t| t.to_string()).collect(),
     };
     store.create_post(new, Timestamp::now()).await.unwrap().id
@@ -194,6 +195,7 @@ async fn constraints_map_to_the_same_errors_and_missing_parents_to_none(backend:
         author_id: 999,
         title: "t".into(),
         body: String::new(),
+        summary: String::new(),
         tags: Vec::new(),
     };
     let err = store.create_post(orphan, now).await.unwrap_err();

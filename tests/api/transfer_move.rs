@@ -99,7 +99,7 @@ async fn an_instance_moved_through_export_and_import_keeps_everything(backend: B
 
     let dump = export(&source_url).await;
     let text = dump.clone();
-    assert!(text.starts_with("{\"format\":\"postbase-export\",\"version\":4}\n"));
+    assert!(text.starts_with("{\"format\":\"postbase-export\",\"version\":5}\n"));
     assert_eq!(
         text.lines().count(),
         1 + 3 + 3 + 4 + 2 + 2 + 2 + 1 + 1,

@@ -14,6 +14,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0005_follows_profiles_search.sql"),
     include_str!("../../../migrations/postgres/0006_event_log.sql"),
     include_str!("../../../migrations/postgres/0007_unique_emails.sql"),
+    include_str!("../../../migrations/postgres/0008_summaries_and_totals.sql"),
 ];
 
 /// The advisory lock key under which migrations run (any constant; "postbase" in ASCII).

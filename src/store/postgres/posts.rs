@@ -6,7 +6,7 @@ use tokio_postgres::Row;
 
 use super::{in_tx, missed, pg, text, PgStore};
 use crate::domain::Timestamp;
-use crate::store::posts::sql::{self, Dialect};
+use crate::store::posts::sql::{self, CountBy, Dialect};
 use crate::store::posts::{join_tags, split_tags};
 use crate::store::{
     Change, ChangeEvent, NewPost, PageQuery, Post, PostChanges, PostFilter, PostStore, StoreResult,
@@ -18,6 +18,7 @@ fn post_row(r: &Row) -> StoreResult<Post> {
         id: r.get(0),
         title: text(r, 1)?,
         body: text(r, 2)?,
+        summary: text(r, 11)?,
         author_id: r.get(3),
         tags: split_tags(r.get(4)),
         like_count: r.get(5),
@@ -64,6 +65,7 @@ async fn insert(tx: &Transaction<'_>, new: NewPost, now: Timestamp) -> StoreResu
                 &new.body.as_bytes(),
                 &join_tags(&new.tags),
                 &now.micros(),
+                &new.summary.as_bytes(),
             ],
         )
         .await?;
@@ -94,6 +96,7 @@ async fn update(
                 &tags,
                 &now.micros(),
                 &expected,
+                &changes.summary.as_deref().map(str::as_bytes),
             ],
         )
         .await?;
@@ -105,6 +108,87 @@ async fn update(
     }
     let post = by_id(tx, id, viewer).await?;
     Ok(post.map_or(Change::NotFound, Change::Done))
+}
+
+/// A list's nine parameters (see `sql::list`).
+struct ListParams<'a> {
+    viewer: Option<i64>,
+    after: i64,
+    tag: &'a Option<String>,
+    author: Option<i64>,
+    liked_by: Option<i64>,
+    limit: i64,
+    feed_of: Option<i64>,
+    search: &'a Option<String>,
+    offset: i64,
+}
+
+impl ListParams<'_> {
+    fn refs(&self) -> [&(dyn tokio_postgres::types::ToSql + Sync); 9] {
+        [
+            &self.viewer,
+            &self.after,
+            self.tag,
+            &self.author,
+            &self.liked_by,
+            &self.limit,
+            &self.feed_of,
+            self.search,
+            &self.offset,
+        ]
+    }
+}
+
+fn list_params<'a>(
+    filter: &'a PostFilter,
+    viewer: Option<i64>,
+    after: i64,
+    limit: i64,
+    offset: i64,
+    search: &'a Option<String>,
+) -> ListParams<'a> {
+    ListParams {
+        viewer,
+        after,
+        tag: &filter.tag,
+        author: filter.author,
+        liked_by: filter.liked_by,
+        limit,
+        feed_of: filter.feed_of,
+        search,
+        offset,
+    }
+}
+
+impl PgStore {
+    async fn list_rows(
+        &self,
+        filter: PostFilter,
+        viewer: Option<i64>,
+        after: i64,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<Post>> {
+        self.with(|c| async move {
+            let text = pg(&sql::list(&filter, Dialect::Postgres));
+            // A search is planned for its words each time: whether to walk the newest posts and
+            // test each (a common word) or to read the GIN index (a rare one) depends on them,
+            // and a prepared statement would settle on one generic plan after five runs.
+            let stmt = if filter.search.is_some() {
+                c.prepare(&text).await?
+            } else {
+                c.prepare_cached(&text).await?
+            };
+            let search = filter
+                .search
+                .as_ref()
+                .map(|q| Dialect::Postgres.search_text(q));
+            let params = list_params(&filter, viewer, after, limit, offset, &search);
+            let rows = c.query(&stmt, &params.refs()).await?;
+            rows.iter().map(post_row).collect()
+        })
+        .await
+    }
 }
 
 #[async_trait]
@@ -126,36 +210,42 @@ impl PostStore for PgStore {
         viewer: Option<i64>,
         page: PageQuery,
     ) -> StoreResult<Vec<Post>> {
+        let after = page.after.unwrap_or(i64::MAX);
+        self.list_rows(filter, viewer, after, page.limit.into(), 0)
+            .await
+    }
+
+    async fn list_posts_at(
+        &self,
+        filter: PostFilter,
+        viewer: Option<i64>,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<Post>> {
+        self.list_rows(filter, viewer, i64::MAX, limit.into(), offset.into())
+            .await
+    }
+
+    async fn count_posts(&self, filter: PostFilter) -> StoreResult<i64> {
         self.with(|c| async move {
-            let text = pg(&sql::list(&filter, Dialect::Postgres));
-            // A search is planned for its words each time: whether to walk the newest posts and
-            // test each (a common word) or to read the GIN index (a rare one) depends on them,
-            // and a prepared statement would settle on one generic plan after five runs.
-            let stmt = if filter.search.is_some() {
-                c.prepare(&text).await?
-            } else {
-                c.prepare_cached(&text).await?
+            let (text, by) = sql::count(&filter, Dialect::Postgres);
+            let stmt = c.prepare_cached(&pg(&text)).await?;
+            let row = match by {
+                CountBy::Nothing => c.query_one(&stmt, &[]).await?,
+                CountBy::Author => c.query_one(&stmt, &[&filter.author]).await?,
+                CountBy::Tag => c.query_one(&stmt, &[&filter.tag]).await?,
+                CountBy::Liker => c.query_one(&stmt, &[&filter.liked_by]).await?,
+                CountBy::Feed => c.query_one(&stmt, &[&filter.feed_of]).await?,
+                CountBy::List => {
+                    let search = filter
+                        .search
+                        .as_ref()
+                        .map(|q| Dialect::Postgres.search_text(q));
+                    let params = list_params(&filter, None, i64::MAX, i64::MAX, 0, &search);
+                    c.query_one(&stmt, &params.refs()).await?
+                }
             };
-            let search = filter
-                .search
-                .as_ref()
-                .map(|q| Dialect::Postgres.search_text(q));
-            let rows = c
-                .query(
-                    &stmt,
-                    &[
-                        &viewer,
-                        &page.after.unwrap_or(i64::MAX),
-                        &filter.tag,
-                        &filter.author,
-                        &filter.liked_by,
-                        &i64::from(page.limit),
-                        &filter.feed_of,
-                        &search,
-                    ],
-                )
-                .await?;
-            rows.iter().map(post_row).collect()
+            Ok(row.get(0))
         })
         .await
     }

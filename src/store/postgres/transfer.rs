@@ -66,6 +66,7 @@ pub(super) async fn posts(c: &Object, after: i64, limit: u32) -> StoreResult<Vec
                 version: r.get(5),
                 created_at: r.get(6),
                 updated_at: r.get(7),
+                summary: text(r, 8)?,
             })
         })
         .collect()
@@ -229,6 +230,7 @@ async fn insert(tx: &Transaction<'_>, records: &[Record]) -> StoreResult<()> {
                         &p.version,
                         &p.created_at,
                         &p.updated_at,
+                        &p.summary.as_bytes(),
                     ],
                 )
                 .await?;

@@ -18,6 +18,20 @@ const CREDENTIALS: &str = concat!(
     ", password_hash FROM users WHERE lower(username) = lower($1)"
 );
 
+const CREDENTIALS_BY_EMAIL: &str = concat!(
+    "SELECT ",
+    sql::columns!(""),
+    ", password_hash FROM users WHERE lower(email) = lower($1)"
+);
+/// Through the unique index on `lower(username)`.
+const BY_USERNAME: &str = concat!(
+    "SELECT ",
+    sql::columns!("u."),
+    ", ",
+    sql::following_column!("?2"),
+    " FROM users u WHERE lower(u.username) = lower(?1)"
+);
+
 /// A row of `sql::columns!`, from column 0.
 pub(super) fn user_row(r: &Row) -> User {
     user_at(r, 0)
@@ -45,6 +59,7 @@ pub(super) fn user_at(r: &Row, at: usize) -> User {
         follower_count: r.get(at + 8),
         following_count: r.get(at + 9),
         post_count: r.get(at + 10),
+        liked_count: r.get(at + 11),
         following: None,
     }
 }
@@ -83,6 +98,7 @@ async fn update(
                 &changes.bio,
                 &changes.image.is_some(),
                 &changes.image.clone().flatten(),
+                &changes.username,
             ],
         )
         .await?;
@@ -96,6 +112,24 @@ async fn update(
     }
     tx.commit().await?;
     Ok(Change::Done(user_row(&row)))
+}
+
+impl PgStore {
+    /// The user and password hash a one-parameter statement finds.
+    async fn credentials_where(
+        &self,
+        statement: &'static str,
+        key: &str,
+    ) -> StoreResult<Option<Credentials>> {
+        self.with(|c| async move {
+            let stmt = c.prepare_cached(statement).await?;
+            Ok(c.query_opt(&stmt, &[&key]).await?.map(|r| Credentials {
+                user: user_row(&r),
+                password_hash: r.get(sql::COLUMN_COUNT),
+            }))
+        })
+        .await
+    }
 }
 
 #[async_trait]
@@ -127,14 +161,22 @@ impl UserStore for PgStore {
     }
 
     async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>> {
+        self.credentials_where(CREDENTIALS, username).await
+    }
+
+    async fn credentials_by_email(&self, email: &str) -> StoreResult<Option<Credentials>> {
+        self.credentials_where(CREDENTIALS_BY_EMAIL, email).await
+    }
+
+    async fn user_by_username(
+        &self,
+        username: &str,
+        viewer: Option<i64>,
+    ) -> StoreResult<Option<User>> {
         self.with(|c| async move {
-            let stmt = c.prepare_cached(CREDENTIALS).await?;
-            Ok(c.query_opt(&stmt, &[&username])
-                .await?
-                .map(|r| Credentials {
-                    user: user_row(&r),
-                    password_hash: r.get(sql::COLUMN_COUNT),
-                }))
+            let stmt = c.prepare_cached(&pg(BY_USERNAME)).await?;
+            let row = c.query_opt(&stmt, &[&username, &viewer]).await?;
+            Ok(row.as_ref().map(viewed_user_row))
         })
         .await
     }

@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0005_search_terms.sql"),
     include_str!("../../../migrations/sqlite/0006_event_log.sql"),
     include_str!("../../../migrations/sqlite/0007_unique_emails.sql"),
+    include_str!("../../../migrations/sqlite/0008_summaries_and_totals.sql"),
 ];
 
 /// Most read connections kept open; more are opened under load and closed when returned.

@@ -5,7 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{missed, search, SqliteStore};
 use crate::domain::Timestamp;
-use crate::store::posts::sql::{self, Dialect};
+use crate::store::posts::sql::{self, CountBy, Dialect};
 use crate::store::posts::{join_tags, split_tags};
 use crate::store::{
     Change, ChangeEvent, NewPost, PageQuery, Post, PostChanges, PostFilter, PostStore, StoreResult,
@@ -17,6 +17,7 @@ fn post_row(r: &Row<'_>) -> rusqlite::Result<Post> {
         id: r.get(0)?,
         title: r.get(1)?,
         body: r.get(2)?,
+        summary: r.get(11)?,
         author_id: r.get(3)?,
         tags: split_tags(&r.get::<_, String>(4)?),
         like_count: r.get(5)?,
@@ -55,7 +56,8 @@ fn insert(c: &Connection, new: NewPost, now: Timestamp) -> rusqlite::Result<Post
             new.title,
             new.body,
             join_tags(&new.tags),
-            now.micros()
+            now.micros(),
+            new.summary
         ],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
@@ -82,7 +84,8 @@ fn update(
                 changes.body,
                 tags,
                 now.micros(),
-                expected
+                expected,
+                changes.summary
             ],
             |_| Ok(()),
         )
@@ -101,6 +104,42 @@ fn update(
         search::add_terms(c, &p.title, &p.body)?;
     }
     Ok(post.map_or(Change::NotFound, Change::Done))
+}
+
+impl SqliteStore {
+    /// A page of `sql::list`: below `after`, `offset` posts skipped, at most `limit`.
+    async fn list_rows(
+        &self,
+        filter: PostFilter,
+        viewer: Option<i64>,
+        after: i64,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<Post>> {
+        self.read(move |c| {
+            let search = match &filter.search {
+                Some(q) => Some(search::fts5_query(c, q)?),
+                None => None,
+            };
+            let mut stmt = c.prepare_cached(&sql::list(&filter, Dialect::Sqlite))?;
+            let rows = stmt.query_map(
+                params![
+                    viewer,
+                    after,
+                    filter.tag,
+                    filter.author,
+                    filter.liked_by,
+                    limit,
+                    filter.feed_of,
+                    search,
+                    offset
+                ],
+                post_row,
+            )?;
+            rows.collect()
+        })
+        .await
+    }
 }
 
 #[async_trait]
@@ -122,26 +161,55 @@ impl PostStore for SqliteStore {
         viewer: Option<i64>,
         page: PageQuery,
     ) -> StoreResult<Vec<Post>> {
+        let after = page.after.unwrap_or(i64::MAX);
+        self.list_rows(filter, viewer, after, page.limit.into(), 0)
+            .await
+    }
+
+    async fn list_posts_at(
+        &self,
+        filter: PostFilter,
+        viewer: Option<i64>,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<Post>> {
+        self.list_rows(filter, viewer, i64::MAX, limit.into(), offset.into())
+            .await
+    }
+
+    async fn count_posts(&self, filter: PostFilter) -> StoreResult<i64> {
         self.read(move |c| {
-            let search = match &filter.search {
-                Some(q) => Some(search::fts5_query(c, q)?),
-                None => None,
-            };
-            let mut stmt = c.prepare_cached(&sql::list(&filter, Dialect::Sqlite))?;
-            let rows = stmt.query_map(
-                params![
-                    viewer,
-                    page.after.unwrap_or(i64::MAX),
-                    filter.tag,
-                    filter.author,
-                    filter.liked_by,
-                    page.limit,
-                    filter.feed_of,
-                    search
-                ],
-                post_row,
-            )?;
-            rows.collect()
+            let (text, by) = sql::count(&filter, Dialect::Sqlite);
+            let mut stmt = c.prepare_cached(&text)?;
+            let get = |r: &Row<'_>| r.get::<_, i64>(0);
+            match by {
+                CountBy::Nothing => stmt.query_row([], get),
+                CountBy::Author => stmt.query_row([filter.author], get),
+                CountBy::Tag => stmt.query_row([&filter.tag], get),
+                CountBy::Liker => stmt.query_row([filter.liked_by], get),
+                CountBy::Feed => stmt.query_row([filter.feed_of], get),
+                CountBy::List => {
+                    let search = match &filter.search {
+                        Some(q) => Some(search::fts5_query(c, q)?),
+                        None => None,
+                    };
+                    let p = &filter;
+                    stmt.query_row(
+                        params![
+                            None::<i64>,
+                            i64::MAX,
+                            p.tag,
+                            p.author,
+                            p.liked_by,
+                            -1,
+                            p.feed_of,
+                            search,
+                            0
+                        ],
+                        get,
+                    )
+                }
+            }
         })
         .await
     }

@@ -93,6 +93,7 @@ mod tests {
                 author_id,
                 title: (*title).into(),
                 body: "body".into(),
+                summary: String::new(),
                 tags: Vec::new(),
             };
             store.create_post(new, Timestamp::now()).await.unwrap();

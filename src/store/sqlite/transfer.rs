@@ -75,6 +75,7 @@ pub(super) fn posts(c: &Connection, after: i64, limit: u32) -> rusqlite::Result<
             version,
             created_at,
             updated_at,
+            summary: r.get(8)?,
         })
     })
 }
@@ -221,7 +222,8 @@ fn insert(c: &Connection, records: &[Record]) -> rusqlite::Result<()> {
             Record::Post(p) => {
                 tags = join_tags(&p.tags);
                 let head: [&dyn ToSql; 4] = [&p.id, &p.author_id, &p.title, &p.body];
-                let tail: [&dyn ToSql; 4] = [&tags, &p.version, &p.created_at, &p.updated_at];
+                let tail: [&dyn ToSql; 5] =
+                    [&tags, &p.version, &p.created_at, &p.updated_at, &p.summary];
                 (sql::INSERT_POST, head.into_iter().chain(tail).collect())
             }
             Record::Comment(m) => {

@@ -17,6 +17,20 @@ const CREDENTIALS: &str = concat!(
     ", password_hash FROM users WHERE username = ?1"
 );
 
+const CREDENTIALS_BY_EMAIL: &str = concat!(
+    "SELECT ",
+    sql::columns!(""),
+    ", password_hash FROM users WHERE lower(email) = lower(?1)"
+);
+/// `username` is `COLLATE NOCASE`: the comparison is case-insensitive and uses its index.
+const BY_USERNAME: &str = concat!(
+    "SELECT ",
+    sql::columns!("u."),
+    ", ",
+    sql::following_column!("?2"),
+    " FROM users u WHERE u.username = ?1"
+);
+
 /// A row of `sql::columns!` and `following_column!`, for a viewer.
 pub(super) fn viewed_user_row(r: &Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
@@ -39,6 +53,7 @@ pub(super) fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
         follower_count: r.get(8)?,
         following_count: r.get(9)?,
         post_count: r.get(10)?,
+        liked_count: r.get(11)?,
         following: None,
     })
 }
@@ -73,7 +88,8 @@ fn update(
                 changes.admin,
                 changes.bio,
                 changes.image.is_some(),
-                changes.image.clone().flatten()
+                changes.image.clone().flatten(),
+                changes.username
             ],
             user_row,
         )
@@ -86,6 +102,28 @@ fn update(
             .execute(params![id, changes.keep_token.as_ref().map(|h| &h[..])])?;
     }
     Ok(Change::Done(user))
+}
+
+impl SqliteStore {
+    /// The user and password hash a one-parameter statement finds.
+    async fn credentials_where(
+        &self,
+        statement: &'static str,
+        key: &str,
+    ) -> StoreResult<Option<Credentials>> {
+        let key = key.to_owned();
+        self.read(move |c| {
+            c.prepare_cached(statement)?
+                .query_row([key], |r| {
+                    Ok(Credentials {
+                        user: user_row(r)?,
+                        password_hash: r.get(sql::COLUMN_COUNT)?,
+                    })
+                })
+                .optional()
+        })
+        .await
+    }
 }
 
 #[async_trait]
@@ -112,15 +150,22 @@ impl UserStore for SqliteStore {
     }
 
     async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>> {
+        self.credentials_where(CREDENTIALS, username).await
+    }
+
+    async fn credentials_by_email(&self, email: &str) -> StoreResult<Option<Credentials>> {
+        self.credentials_where(CREDENTIALS_BY_EMAIL, email).await
+    }
+
+    async fn user_by_username(
+        &self,
+        username: &str,
+        viewer: Option<i64>,
+    ) -> StoreResult<Option<User>> {
         let username = username.to_owned();
         self.read(move |c| {
-            c.prepare_cached(CREDENTIALS)?
-                .query_row([username], |r| {
-                    Ok(Credentials {
-                        user: user_row(r)?,
-                        password_hash: r.get(sql::COLUMN_COUNT)?,
-                    })
-                })
+            c.prepare_cached(BY_USERNAME)?
+                .query_row(params![username, viewer], viewed_user_row)
                 .optional()
         })
         .await

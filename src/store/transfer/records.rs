@@ -64,6 +64,9 @@ pub struct PostRecord {
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Absent before version 5, and left out when empty: none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub summary: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,8 +5,8 @@ pub const USERS: &str =
      FROM users WHERE id > ?1 ORDER BY id LIMIT ?2";
 pub const TOKENS: &str = "SELECT hash, user_id, created_at, expires_at FROM tokens
      WHERE hash > ?1 ORDER BY hash LIMIT ?2";
-pub const POSTS: &str = "SELECT id, author_id, title, body, tags, version, created_at, updated_at
-     FROM posts WHERE id > ?1 ORDER BY id LIMIT ?2";
+pub const POSTS: &str = "SELECT id, author_id, title, body, tags, version, created_at, updated_at,
+     summary FROM posts WHERE id > ?1 ORDER BY id LIMIT ?2";
 pub const COMMENTS: &str = "SELECT id, post_id, author_id, body, version, created_at, updated_at
      FROM comments WHERE id > ?1 ORDER BY id LIMIT ?2";
 pub const FOLLOWS: &str = "SELECT id, follower_id, followee_id, created_at FROM follows
@@ -26,8 +26,8 @@ pub const INSERT_TOKEN: &str =
     "INSERT INTO tokens (hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)";
 /// A post's tags go in its row and, one row each, in `post_tags` (`posts::sql::TAG`).
 pub const INSERT_POST: &str =
-    "INSERT INTO posts (id, author_id, title, body, tags, version, created_at, updated_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    "INSERT INTO posts (id, author_id, title, body, tags, version, created_at, updated_at, summary)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 pub const INSERT_COMMENT: &str =
     "INSERT INTO comments (id, post_id, author_id, body, version, created_at, updated_at)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";

@@ -31,6 +31,7 @@ fn post(id: i64, author_id: i64) -> PostRecord {
         version: 1,
         created_at: NOW,
         updated_at: NOW,
+        summary: String::new(),
     }
 }
 
