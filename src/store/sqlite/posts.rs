@@ -298,7 +298,8 @@ mod tests {
                             filter.liked_by,
                             20,
                             filter.feed_of,
-                            search
+                            search,
+                            0
                         ],
                         |r| r.get::<_, String>(3),
                     )?;
