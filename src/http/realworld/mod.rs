@@ -79,12 +79,6 @@ pub(super) fn router() -> axum::Router<AppState> {
     )
 }
 
-/// The surface's own document (for `postbase openapi`-style dumps and tests).
-pub fn document() -> serde_json::Value {
-    let (_, doc) = api().split_for_parts();
-    serde_json::to_value(&doc).expect("the document serialises")
-}
-
 /// The token a request carries, `Token <t>` or `Bearer <t>`.
 fn presented(parts: &Parts) -> Option<(String, [u8; 32])> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
