@@ -47,4 +47,5 @@ mod throttle_shared;
 mod tokens;
 mod transfer;
 mod transfer_move;
+mod user_emails;
 mod users;
