@@ -110,6 +110,7 @@ pub(super) fn parse_token_ttl(s: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser as _;
 
     fn hoisted(args: &[&str]) -> Vec<String> {
         hoist_leading_flags(args.iter().map(OsString::from).collect())
@@ -158,6 +159,26 @@ mod tests {
         );
         assert_eq!(hoisted(&["pb", "--addr", ":80"]), ["pb", "--addr", ":80"]);
         assert_eq!(hoisted(&["pb", "migrate"]), ["pb", "migrate"]);
+    }
+
+    /// A switch takes no value wherever it stands: `--realworld` before other flags, before the
+    /// subcommand, or last.
+    #[test]
+    fn a_switch_takes_no_value_wherever_it_stands() {
+        for args in [
+            &["pb", "--realworld", "--addr", "127.0.0.1:1"][..],
+            &["pb", "--realworld", "serve", "--addr", "127.0.0.1:1"],
+            &["pb", "--addr", "127.0.0.1:1", "--realworld"],
+        ] {
+            let cli =
+                Cli::try_parse_from(hoisted(args)).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+            let serve = match cli.command {
+                Some(super::super::Command::Serve(serve)) => *serve,
+                _ => cli.serve,
+            };
+            assert!(serve.realworld, "{args:?}");
+            assert_eq!(serve.addr.port(), 1, "{args:?}");
+        }
     }
 
     #[test]

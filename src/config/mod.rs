@@ -311,8 +311,8 @@ pub struct ServeConfig {
     )]
     pub events_max_subscribers_per_ip: usize,
 
-    /// Serve the RealWorld (Conduit) API at `/realworld/api` as well.
-    #[arg(long, env = "POSTBASE_REALWORLD", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    /// Serve the RealWorld (Conduit) API at `/realworld/api` as well (the env var: `true`/`1`).
+    #[arg(long, env = "POSTBASE_REALWORLD")]
     pub realworld: bool,
 
     /// Events queued for one stream before it counts as too slow and is closed (it resumes).
