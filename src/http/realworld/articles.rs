@@ -1,8 +1,6 @@
 //! `/articles`: lists paged by `limit`/`offset` with a total from the counts kept in each write,
 //! the feed, one article by slug, writing, and favorites (likes).
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -13,7 +11,7 @@ use utoipa_axum::routes;
 
 use super::super::AppState;
 use super::views::{self, ArticleEnvelope, MultipleArticles};
-use super::{answer, Caller, Json, MaybeCaller};
+use super::{answer, users_by_id, Caller, Json, MaybeCaller};
 use crate::domain::{PostBody, PostTitle, Summary, Tags, Timestamp};
 use crate::error::{ApiError, Conduit};
 use crate::store::{Change, NewPost, Post, PostChanges, PostFilter, User};
@@ -81,18 +79,11 @@ async fn articles(
     posts: Vec<Post>,
     viewer: Option<i64>,
 ) -> Result<Vec<views::Article>, Conduit> {
-    let mut authors: HashMap<i64, User> = HashMap::new();
-    let mut out = Vec::with_capacity(posts.len());
-    for post in posts {
-        if !authors.contains_key(&post.author_id) {
-            if let Some(user) = state.store.user(post.author_id, viewer).await? {
-                authors.insert(user.id, user);
-            }
-        }
-        if let Some(author) = authors.get(&post.author_id) {
-            out.push(views::article(&post, author, false));
-        }
-    }
+    let authors = users_by_id(state, posts.iter().map(|p| p.author_id).collect(), viewer).await?;
+    let out = posts
+        .iter()
+        .filter_map(|p| Some(views::article(p, authors.get(&p.author_id)?, false)))
+        .collect();
     Ok(out)
 }
 

@@ -1,7 +1,5 @@
 //! `/articles/{slug}/comments`: an article's comments, writing and deleting them.
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -12,10 +10,10 @@ use utoipa_axum::routes;
 
 use super::super::AppState;
 use super::views::{self, CommentEnvelope, MultipleComments};
-use super::{answer, Caller, Json, MaybeCaller};
+use super::{answer, users_by_id, Caller, Json, MaybeCaller};
 use crate::domain::{CommentBody, Timestamp};
 use crate::error::{ApiError, Conduit};
-use crate::store::{Change, PageQuery, User};
+use crate::store::{Change, PageQuery};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -64,18 +62,16 @@ async fn list(
         }
     }
     all.truncate(MAX_COMMENTS);
-    let mut authors: HashMap<i64, User> = HashMap::new();
-    let mut comments = Vec::with_capacity(all.len());
-    for c in &all {
-        if !authors.contains_key(&c.author_id) {
-            if let Some(user) = state.store.user(c.author_id, caller.id()).await? {
-                authors.insert(user.id, user);
-            }
-        }
-        if let Some(author) = authors.get(&c.author_id) {
-            comments.push(views::comment(c, author));
-        }
-    }
+    let authors = users_by_id(
+        &state,
+        all.iter().map(|c| c.author_id).collect(),
+        caller.id(),
+    )
+    .await?;
+    let comments = all
+        .iter()
+        .filter_map(|c| Some(views::comment(c, authors.get(&c.author_id)?)))
+        .collect();
     Ok(answer(StatusCode::OK, MultipleComments { comments }))
 }
 

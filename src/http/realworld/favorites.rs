@@ -31,17 +31,7 @@ async fn favorite(
     Path(slug): Path<String>,
     caller: Caller,
 ) -> Result<Response, Conduit> {
-    let me = caller.user.id;
-    let (post, author) = by_slug(&state, &slug, Some(me)).await?;
-    let post = state
-        .store
-        .like(post.id, me, Timestamp::now())
-        .await?
-        .ok_or(ApiError::NotFound(NOT_FOUND))?;
-    Ok(answer(
-        StatusCode::OK,
-        views::article_envelope(&post, &author),
-    ))
+    set_favorite(&state, &slug, &caller, true).await
 }
 
 /// Take a favorite back (idempotent).
@@ -58,13 +48,24 @@ async fn unfavorite(
     Path(slug): Path<String>,
     caller: Caller,
 ) -> Result<Response, Conduit> {
+    set_favorite(&state, &slug, &caller, false).await
+}
+
+/// Likes (`favorite`) or unlikes the article a slug names, and answers it as the caller sees it.
+async fn set_favorite(
+    state: &AppState,
+    slug: &str,
+    caller: &Caller,
+    favorite: bool,
+) -> Result<Response, Conduit> {
     let me = caller.user.id;
-    let (post, author) = by_slug(&state, &slug, Some(me)).await?;
-    let post = state
-        .store
-        .unlike(post.id, me)
-        .await?
-        .ok_or(ApiError::NotFound(NOT_FOUND))?;
+    let (post, author) = by_slug(state, slug, Some(me)).await?;
+    let post = if favorite {
+        state.store.like(post.id, me, Timestamp::now()).await?
+    } else {
+        state.store.unlike(post.id, me).await?
+    };
+    let post = post.ok_or(ApiError::NotFound(NOT_FOUND))?;
     Ok(answer(
         StatusCode::OK,
         views::article_envelope(&post, &author),

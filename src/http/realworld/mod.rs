@@ -153,6 +153,23 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
     }
 }
 
+/// The users with these ids, as `viewer` sees them, each read once (the authors of a page).
+pub(super) async fn users_by_id(
+    state: &AppState,
+    mut ids: Vec<i64>,
+    viewer: Option<i64>,
+) -> Result<std::collections::HashMap<i64, User>, Conduit> {
+    ids.sort_unstable();
+    ids.dedup();
+    let mut users = std::collections::HashMap::with_capacity(ids.len());
+    for id in ids {
+        if let Some(user) = state.store.user(id, viewer).await? {
+            users.insert(id, user);
+        }
+    }
+    Ok(users)
+}
+
 /// A JSON answer with a status.
 pub(super) fn answer(
     status: axum::http::StatusCode,
