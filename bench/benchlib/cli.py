@@ -53,6 +53,8 @@ def parse_args():
     ap.add_argument("--social-scale", action=argparse.BooleanOptionalAction, default=True,
                     help="also run the feed on a dataset of 1/100 of the posts (same users and follows) for the "
                          "cost of a page against the table's size (default: on)")
+    ap.add_argument("--social-workloads", metavar="NAME,NAME,...",
+                    help="only these social workloads (feed_first_1, ..., search_common, search_rare, search_prefix)")
     ap.add_argument("--social-pg", default=os.environ.get("PG_SERVER", "postgres://postgres@127.0.0.1:5432"),
                     help="PostgreSQL server for the social section (it creates and drops bench_social_N); "
                          "'none': SQLite only")

@@ -183,6 +183,8 @@ def run_social(args):
         out["prep"] = {n: {"sizes": p["sizes"], "deep_readers": {c: [u for u, _ in v] for c, v in p["deep"].items()},
                            "queries": p["queries"], "shares": p["shares"]} for n, p in preps.items()}
         names = feed_workloads(big) + SEARCH_WORKLOADS
+        if args.social_workloads:
+            names = [n for n in names if n in args.social_workloads.split(",")]
         for wl in names:
             kinds = [k for k in servers if wl in luas[k[1]] and (k[1] == "big" or wl.startswith("feed_"))]
             if not kinds:

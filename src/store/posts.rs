@@ -261,13 +261,40 @@ pub mod sql {
         } else {
             ("posts p", "p.id")
         };
-        let order = key.rsplit(" AND ").next().unwrap_or(key);
         // When the words drive the scan, their match is its key: not checked a second time.
         let search = if key == search_key {
             "CAST(?8 AS TEXT) IS NOT NULL".to_owned()
         } else {
             format!("CAST(?8 AS TEXT) IS NULL OR {search_check}")
         };
+        let order = key.rsplit(" AND ").next().unwrap_or(key);
+        page(from, key, order, &search)
+    }
+
+    /// PostgreSQL's search as a walk down the newest `window` posts below `?2`, each tested
+    /// against the words (see `postgres/search.rs`). The query is made once per statement (an
+    /// InitPlan), so the statement can be prepared once and still test each row cheaply.
+    pub fn pg_search_walk(window: u32) -> String {
+        let from = format!("(SELECT * FROM posts WHERE id < ?2 ORDER BY id DESC LIMIT {window}) p");
+        page(&from, "p.id", "p.id", PG_MATCHES)
+    }
+
+    /// PostgreSQL's search read from the GIN index: every match below `?2`, then the newest of
+    /// them. `p.id + 0` keeps the planner off the primary key, which it would otherwise walk
+    /// (when it orders by it) or intersect with the index (when it bounds by it).
+    pub fn pg_search_index() -> String {
+        page("posts p", "p.id + 0", "p.id + 0", PG_MATCHES)
+    }
+
+    /// The rows of posts the window below `?1` holds, at most `?2`, and the lowest of their ids.
+    pub const PG_WINDOW: &str = "SELECT count(*), min(id) FROM
+        (SELECT id FROM posts WHERE id < $1 ORDER BY id DESC LIMIT $2) w";
+
+    const PG_MATCHES: &str = "p.search @@ (SELECT to_tsquery('simple', postbase_fold(?8)))";
+
+    /// A page driven by `key` (`… AND column`, the column compared with `?2`), ordered by `order`,
+    /// every other filter checked per row.
+    fn page(from: &str, key: &str, order: &str, search: &str) -> String {
         format!(
             "SELECT {} FROM {from} WHERE {key} < ?2
                AND (CAST(?3 AS TEXT) IS NULL

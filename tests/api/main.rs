@@ -40,6 +40,7 @@ mod process;
 mod realworld;
 mod realworld_articles;
 mod search;
+mod search_pages;
 mod store;
 mod store_follows;
 mod throttle;

@@ -21,6 +21,7 @@ mod likes;
 mod limits;
 mod migrations;
 mod posts;
+mod search;
 mod tags;
 mod tls;
 mod tokens;

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Transaction};
 use tokio_postgres::Row;
 
-use super::{in_tx, missed, pg, text, PgStore};
+use super::{in_tx, missed, pg, search, text, PgStore};
 use crate::domain::Timestamp;
 use crate::store::posts::sql::{self, CountBy, Dialect};
 use crate::store::posts::{join_tags, split_tags};
@@ -13,7 +13,7 @@ use crate::store::{
 };
 
 /// A row of the posts' columns (see `sql`).
-fn post_row(r: &Row) -> StoreResult<Post> {
+pub(super) fn post_row(r: &Row) -> StoreResult<Post> {
     Ok(Post {
         id: r.get(0),
         title: text(r, 1)?,
@@ -111,7 +111,7 @@ async fn update(
 }
 
 /// A list's nine parameters (see `sql::list`).
-struct ListParams<'a> {
+pub(super) struct ListParams<'a> {
     viewer: Option<i64>,
     after: i64,
     tag: &'a Option<String>,
@@ -124,7 +124,7 @@ struct ListParams<'a> {
 }
 
 impl ListParams<'_> {
-    fn refs(&self) -> [&(dyn tokio_postgres::types::ToSql + Sync); 9] {
+    pub(super) fn refs(&self) -> [&(dyn tokio_postgres::types::ToSql + Sync); 9] {
         [
             &self.viewer,
             &self.after,
@@ -139,7 +139,7 @@ impl ListParams<'_> {
     }
 }
 
-fn list_params<'a>(
+pub(super) fn list_params<'a>(
     filter: &'a PostFilter,
     viewer: Option<i64>,
     after: i64,
@@ -170,10 +170,12 @@ impl PgStore {
         offset: i64,
     ) -> StoreResult<Vec<Post>> {
         self.with(|c| async move {
+            if search::serves(&filter, offset) {
+                return search::page(&c, &filter, viewer, after, limit).await;
+            }
             let text = pg(&sql::list(&filter, Dialect::Postgres));
-            // A search is planned for its words each time: whether to walk the newest posts and
-            // test each (a common word) or to read the GIN index (a rare one) depends on them,
-            // and a prepared statement would settle on one generic plan after five runs.
+            // Words beside another filter (or at an offset) are planned for their own text each
+            // time: a generic plan would fold and parse them again for every row it tests.
             let stmt = if filter.search.is_some() {
                 c.prepare(&text).await?
             } else {
