@@ -58,6 +58,9 @@ def parse_args():
     ap.add_argument("--social-pg", default=os.environ.get("PG_SERVER", "postgres://postgres@127.0.0.1:5432"),
                     help="PostgreSQL server for the social section (it creates and drops bench_social_N); "
                          "'none': SQLite only")
+    ap.add_argument("--reuse-pg", action="store_true",
+                    help="use the social section's PostgreSQL databases a --keep-pg run left (migrated and "
+                         "checked against the SQLite dataset) instead of seeding them again")
     ap.add_argument("--keep-pg", action="store_true", help="keep the social section's PostgreSQL databases")
     ap.add_argument("--sweep-flask-workers", metavar="N,N,...",
                     help="instead of the benchmark: compare gunicorn worker counts on --workloads "

@@ -23,7 +23,7 @@ from .load import one_run
 from .report import fmt_ms, summarize
 from .server import Server
 from .social_data import Spec
-from .social_pg import check_pg, drop_pg, seed_pg
+from .social_pg import check_pg, drop_pg, reused_pg, seed_pg
 from .social_seed import feed_sizes, seeded_sqlite
 from .workloads import LUA_DONE
 
@@ -177,7 +177,11 @@ def run_social(args):
             if use_pg:
                 pg_db = f"bench_social_{spec.posts}"
                 pg_dbs.append(pg_db)
-                out["seeding"][f"pg_{name}_s"] = round(seed_pg(args.social_pg, pg_db, files[name]), 1)
+                if args.reuse_pg and reused_pg(args.social_pg, pg_db):
+                    log(f"social: reusing PostgreSQL database {pg_db} (checked against the SQLite file)")
+                    out["seeding"][f"pg_{name}_s"] = 0
+                else:
+                    out["seeding"][f"pg_{name}_s"] = round(seed_pg(args.social_pg, pg_db, files[name]), 1)
                 check_pg(args.social_pg, pg_db, files[name], spec.all_readers())
                 servers[("pg", name)] = Server("postbase", None, database_url=f"{args.social_pg}/{pg_db}?sslmode=disable")
         out["prep"] = {n: {"sizes": p["sizes"], "deep_readers": {c: [u for u, _ in v] for c, v in p["deep"].items()},

@@ -43,6 +43,16 @@ def drop_pg(server, db):
     psql(server, "postgres", f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
 
 
+def reused_pg(server, db):
+    """Whether `db` is there from an earlier `--keep-pg` run; if so, brought to this build's schema."""
+    if psql(server, "postgres", f"SELECT 1 FROM pg_database WHERE datname = '{db}'").strip() != "1":
+        return False
+    run_cmd([str(common.POSTBASE_BIN), "migrate", "--database-url", f"{server}/{db}?sslmode=disable"],
+            env=dict(os.environ, RUST_LOG="warn"))
+    psql(server, db, "ANALYZE")
+    return True
+
+
 def index_defs(server, db):
     out = psql(server, db, "SELECT indexname || '|' || indexdef FROM pg_indexes WHERE schemaname = 'public' "
                            "AND tablename IN ('posts', 'feed', 'follows', 'users') ORDER BY 1")
