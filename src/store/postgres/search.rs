@@ -50,13 +50,16 @@ pub(super) async fn page(
     let mut found: Vec<Post> = Vec::new();
     let (mut floor, mut walked, mut window) = (after, 0_i64, FIRST_WINDOW);
     let mut total = None;
+    let read = Read {
+        c,
+        filter,
+        viewer,
+        words: &words,
+        limit,
+    };
     loop {
-        let need = limit - found.len() as i64;
-        let stmt = c.prepare_cached(&pg(&sql::pg_search_walk(window))).await?;
-        let params = list_params(filter, viewer, floor, need, 0, &words);
-        for row in c.query(&stmt, &params.refs()).await? {
-            found.push(post_row(&row)?);
-        }
+        read.fetch(&sql::pg_search_walk(window), floor, &mut found)
+            .await?;
         if found.len() as i64 >= limit {
             return Ok(found);
         }
@@ -68,20 +71,38 @@ pub(super) async fn page(
             _ => return Ok(found), // the walk reached the oldest post
         }
         walked += rows;
-        let total = match total {
+        let posts = match total {
             Some(n) => n,
             None => *total.insert(post_total(c).await?),
         };
-        if index_is_cheaper(found.len() as i64, walked, limit, total) {
-            let need = limit - found.len() as i64;
-            let stmt = c.prepare_cached(&pg(&sql::pg_search_index())).await?;
-            let params = list_params(filter, viewer, floor, need, 0, &words);
-            for row in c.query(&stmt, &params.refs()).await? {
-                found.push(post_row(&row)?);
-            }
+        if index_is_cheaper(found.len() as i64, walked, limit, posts) {
+            read.fetch(&sql::pg_search_index(), floor, &mut found)
+                .await?;
             return Ok(found);
         }
         window = (window * 4).min(LAST_WINDOW);
+    }
+}
+
+/// What both ways of reading a search page share: the page's filter, viewer and words.
+struct Read<'a> {
+    c: &'a Object,
+    filter: &'a PostFilter,
+    viewer: Option<i64>,
+    words: &'a Option<String>,
+    limit: i64,
+}
+
+impl Read<'_> {
+    /// Runs `statement` (a walk or the index) below `floor` for what the page still lacks.
+    async fn fetch(&self, statement: &str, floor: i64, found: &mut Vec<Post>) -> StoreResult<()> {
+        let need = self.limit - found.len() as i64;
+        let stmt = self.c.prepare_cached(&pg(statement)).await?;
+        let params = list_params(self.filter, self.viewer, floor, need, 0, self.words);
+        for row in self.c.query(&stmt, &params.refs()).await? {
+            found.push(post_row(&row)?);
+        }
+        Ok(())
     }
 }
 
